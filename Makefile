@@ -1,0 +1,46 @@
+# rehber — `make run` serves on 127.0.0.1:8080 (SQLite), `make test` runs the whole suite.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-dev
+HOST ?= 127.0.0.1
+PORT ?= 8080
+DATABASE ?= sqlite:///./rehber.db
+
+.PHONY: run test check lint typecheck format bench clean venv
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("rehber needs Python 3.11+ (set PYTHON=...)") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rehber db upgrade --database '$(DATABASE)'
+	$(BIN)/rehber demo --database '$(DATABASE)' --host $(HOST) --port $(PORT)
+	$(BIN)/rehber serve --database '$(DATABASE)' --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+check: lint typecheck
+
+test: check
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
