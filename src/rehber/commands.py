@@ -62,7 +62,7 @@ class EditGroup:
     id: int | None
     name: str | None
     # MISSING keeps the current parent; None moves the group to the top level.
-    parent: int | None | Missing = MISSING
+    parent: int | Missing | None = MISSING
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,7 +38,9 @@ _ACTIONS = (
     Action("get-group", c.GetGroup, "group", "Show one group with its sub-groups", (422, 462, 463)),
     Action("add-group", c.AddGroup, "group_ref", "Create a group", (422, 461, 463)),
     Action("edit-group", c.EditGroup, "group_ref", "Rename or move a group", (422, 461, 462, 463)),
-    Action("delete-group", c.DeleteGroup, "none", "Delete a group and its sub-groups", (422, 462, 463)),
+    Action(
+        "delete-group", c.DeleteGroup, "none", "Delete a group and its sub-groups", (422, 462, 463)
+    ),
     Action(
         "get-group-contacts",
         c.GetGroupContacts,

@@ -1,0 +1,100 @@
+"""``create_app(settings)``: the whole server as one ASGI application."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from rehber import wire
+from rehber.codes import Code
+from rehber.server.access_log import AccessLog
+from rehber.server.openapi import openapi_document
+from rehber.server.settings import Settings
+from rehber.server.v1 import VendorApi, route
+from rehber.service.accounts import AccountService
+from rehber.service.backend import Backend
+from rehber.storage.migrate import upgrade
+from rehber.storage.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """What the routes share: built once per app, never at import time."""
+
+    settings: Settings
+    store: Store
+    accounts: AccountService
+    backend: Backend
+
+
+class RehberApp:
+    """Dispatches ``/v1/...`` to the vendor API and everything else to the extension routes."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.vendor_api = VendorApi(
+            services.accounts, services.backend, services.settings.max_body_bytes
+        )
+        self.extensions = _extension_app(services)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            await self.vendor_api(scope, receive, send)
+        else:
+            await self.extensions(scope, receive, send)
+
+
+def build_services(settings: Settings) -> Services:
+    store = Store.from_url(
+        settings.database_url, schema=settings.database_schema, pool_size=settings.pool_size
+    )
+    if settings.migrate_on_start:
+        upgrade(store.engine)
+    accounts = AccountService(store, default_generation=settings.wire_generation)
+    return Services(settings, store, accounts, Backend(store))
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> ASGIApp:
+    """The ASGI app for ``settings`` (default: from the environment)."""
+    services = services or build_services(settings or Settings.from_env())
+    app = RehberApp(services)
+    return AccessLog(app)
+
+
+def _extension_app(services: Services) -> Starlette:
+    async def health(_request: Request) -> Response:
+        try:
+            await run_in_threadpool(services.store.ping)
+        except Exception:
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": services.store.dialect})
+
+    async def openapi(_request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    async def not_found(request: Request, _exc: Exception) -> Response:
+        _action, fmt = route(request.url.path)
+        return Response(
+            wire.encode_error(fmt, Code.NOT_FOUND),
+            status_code=Code.NOT_FOUND,
+            media_type="application/json" if fmt == "json" else "application/xml",
+        )
+
+    return Starlette(
+        routes=[
+            Route("/_rehber/health", health, methods=["GET"]),
+            Route("/_rehber/openapi.json", openapi, methods=["GET"]),
+        ],
+        exception_handlers={404: not_found, 405: not_found},
+    )
+
+
+def create_app_from_env() -> ASGIApp:
+    """Factory for ``uvicorn --factory`` (each worker process builds its own app)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,52 @@
+"""Server configuration, read once at construction (never at import time)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from rehber.storage.engine import DEFAULT_DATABASE_URL
+from rehber.types import WireGeneration
+
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything ``create_app`` needs. Environment variables, when read, are named below."""
+
+    database_url: str = DEFAULT_DATABASE_URL  # REHBER_DATABASE_URL
+    wire_generation: WireGeneration = "current"  # REHBER_WIRE_GENERATION
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # REHBER_MAX_BODY_BYTES
+    # PostgreSQL schema to work in (search_path); lets tests and tenants share one database.
+    database_schema: str | None = None  # REHBER_DATABASE_SCHEMA
+    # Apply migrations when the app is created (always safe; on by default for SQLite only).
+    auto_migrate: bool | None = None
+    pool_size: int = 8
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if env is None else env
+        settings = cls(
+            database_url=env.get("REHBER_DATABASE_URL", DEFAULT_DATABASE_URL),
+            wire_generation=_generation(env.get("REHBER_WIRE_GENERATION", "current")),
+            max_body_bytes=int(env.get("REHBER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+            database_schema=env.get("REHBER_DATABASE_SCHEMA") or None,
+        )
+        return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
+
+    @property
+    def migrate_on_start(self) -> bool:
+        if self.auto_migrate is not None:
+            return self.auto_migrate
+        return self.database_url.startswith("sqlite")
+
+
+def _generation(value: str) -> WireGeneration:
+    if value == "legacy":
+        return "legacy"
+    if value == "current":
+        return "current"
+    raise ValueError(f"REHBER_WIRE_GENERATION must be 'current' or 'legacy', not {value!r}")

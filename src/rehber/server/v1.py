@@ -1,0 +1,113 @@
+"""The vendor API: ``POST /v1/<action>`` (XML) and ``/v1/<action>/json`` (JSON).
+
+One pipeline serves all 30 routes: route -> read body -> parse -> authenticate -> decode ->
+backend -> encode. Every failure is a :class:`ServiceError` turned into an envelope here, in
+one place, with HTTP status equal to the vendor code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
+
+from rehber import wire
+from rehber.codes import Code, ServiceError
+from rehber.service.accounts import AccountService
+from rehber.service.backend import Backend
+from rehber.types import Account
+from rehber.wire.actions import ACTIONS, Action
+
+logger = logging.getLogger("rehber.server")
+
+_CONTENT_TYPES = {
+    "xml": [(b"content-type", b"application/xml; charset=utf-8")],
+    "json": [(b"content-type", b"application/json")],
+}
+
+
+def route(path: str) -> tuple[Action | None, wire.Format]:
+    """The action and format a path names; format is JSON iff the path ends in ``/json``."""
+    trimmed = path.rstrip("/")
+    fmt: wire.Format = "json" if trimmed.endswith("/json") else "xml"
+    if fmt == "json":
+        trimmed = trimmed[: -len("/json")]
+    if not trimmed.startswith("/v1/"):
+        return None, fmt
+    return ACTIONS.get(trimmed[len("/v1/") :]), fmt
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The request body, refusing (without reading it all) anything over ``limit`` bytes."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length" and value.isdigit() and int(value) > limit:
+            raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise BodyTooLarge
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+class VendorApi:
+    """ASGI app for ``/v1/...``."""
+
+    def __init__(self, accounts: AccountService, backend: Backend, max_body_bytes: int) -> None:
+        self.accounts = accounts
+        self.backend = backend
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        action, fmt = route(scope["path"])
+        try:
+            if action is None or scope["method"] != "POST":
+                raise ServiceError(Code.NOT_FOUND)
+            body = await self._body(scope, receive)
+            status, payload = 200, await self._serve(action, fmt, body)
+        except ServiceError as exc:
+            status, payload = exc.code, wire.encode_error(fmt, exc.code)
+        except SQLAlchemyError:
+            logger.exception("database error")
+            status = Code.SERVICE_UNAVAILABLE
+            payload = wire.encode_error(fmt, status)
+        except Exception:
+            logger.exception("unexpected error")
+            status = Code.SERVICE_UNAVAILABLE
+            payload = wire.encode_error(fmt, status)
+        headers = [*_CONTENT_TYPES[fmt], (b"content-length", str(len(payload)).encode())]
+        await send({"type": "http.response.start", "status": int(status), "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _body(self, scope: Scope, receive: Receive) -> bytes:
+        try:
+            return await read_body(scope, receive, self.max_body_bytes)
+        except BodyTooLarge:
+            raise ServiceError(Code.BAD_REQUEST, "body too large") from None
+
+    async def _serve(self, action: Action, fmt: wire.Format, body: bytes) -> bytes:
+        tree = wire.parse(fmt, body)
+        creds = wire.credentials(tree)
+        account: Account = await run_in_threadpool(
+            self.accounts.authenticate, creds.key, creds.hash
+        )
+        command = wire.decode_command(action, tree)
+        handler: Callable[[Account, Any], Any] = getattr(self.backend, action.handler)
+        result = await run_in_threadpool(handler, account, command)
+        return wire.encode_success(fmt, action, result, account.wire_generation)

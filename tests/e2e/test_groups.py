@@ -1,0 +1,144 @@
+"""Groups end to end: tree, counts, editing, moving, deleting — both formats, both databases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rehber.server.app import Services
+from tests.support.api import Api
+from tests.support.snapshot import snapshot
+
+
+def test_add_group_returns_id_and_trimmed_name(api: Api) -> None:
+    reply = api.ok("add-group", {"group": {"name": "  Müşteriler  "}})
+    group = reply.group()
+    assert group["name"] == "Müşteriler"
+    assert group["id"] > 0
+    assert reply.keys() == {"status", "group"}
+
+
+def test_get_groups_builds_recursive_tree_with_direct_counts(api: Api) -> None:
+    top = api.add_group("Müşteriler")
+    child = api.add_group("VIP", top)
+    grandchild = api.add_group("Altın", child)
+    other = api.add_group("Tedarikçiler")
+    api.add_contact(name="Ayşe", groups=[top, child])
+    api.add_contact(name="Mehmet", groups=[grandchild])
+
+    groups = api.ok("get-groups").groups()
+    assert [g["id"] for g in groups] == [top, other]
+    assert groups[0]["count"] == 1
+    assert "children" not in groups[1]
+    [vip] = groups[0]["children"]
+    assert (vip["id"], vip["count"]) == (child, 1)
+    [gold] = vip["children"]
+    assert (gold["id"], gold["name"], gold["count"]) == (grandchild, "Altın", 1)
+    assert "children" not in gold
+
+
+def test_get_groups_empty_account(api: Api) -> None:
+    assert api.ok("get-groups").groups() == []
+
+
+def test_get_group_shows_subtree(api: Api) -> None:
+    top = api.add_group("A")
+    child = api.add_group("B", top)
+    group = api.ok("get-group", {"group": {"id": child}}).group()
+    assert group == {"id": child, "name": "B", "count": 0}
+    group = api.ok("get-group", {"group": {"id": str(top)}}).group()
+    assert group["children"] == [{"id": child, "name": "B", "count": 0}]
+
+
+def test_edit_group_renames_and_keeps_parent_when_absent(api: Api) -> None:
+    top = api.add_group("A")
+    child = api.add_group("B", top)
+    reply = api.ok("edit-group", {"group": {"id": child, "name": "B2"}})
+    assert reply.group() == {"id": child, "name": "B2"}
+    [a] = api.ok("get-groups").groups()
+    assert a["children"][0]["name"] == "B2"
+
+
+def test_edit_group_parent_zero_or_empty_moves_to_top(api: Api) -> None:
+    top = api.add_group("A")
+    child = api.add_group("B", top)
+    api.ok("edit-group", {"group": {"id": child, "name": "B", "parent": 0}})
+    assert [g["id"] for g in api.ok("get-groups").groups()] == [top, child]
+    api.ok("edit-group", {"group": {"id": child, "name": "B", "parent": top}})
+    api.ok("edit-group", {"group": {"id": child, "name": "B", "parent": ""}})
+    assert [g["id"] for g in api.ok("get-groups").groups()] == [top, child]
+
+
+def test_edit_group_cannot_become_its_own_ancestor(api: Api, services: Services) -> None:
+    top = api.add_group("A")
+    child = api.add_group("B", top)
+    before = snapshot(services)
+    assert api.call("edit-group", {"group": {"id": top, "name": "A", "parent": child}}).code == 463
+    assert api.call("edit-group", {"group": {"id": top, "name": "A", "parent": top}}).code == 463
+    assert snapshot(services) == before
+
+
+def test_delete_group_removes_descendants_but_keeps_contacts(api: Api) -> None:
+    top = api.add_group("A")
+    child = api.add_group("B", top)
+    keep = api.add_group("C")
+    contact = api.add_contact(name="Ayşe", groups=[child, keep])
+    api.ok("delete-group", {"group": {"id": top}})
+    assert [g["id"] for g in api.ok("get-groups").groups()] == [keep]
+    assert api.call("get-group", {"group": {"id": child}}).code == 463
+    fetched = api.ok("get-contact", {"contact": {"id": contact["id"]}}).contact()
+    assert fetched["groups"] == [keep]
+
+
+def _members(api: Api, group: int, **paging: Any) -> list[int]:
+    return api.ok("get-group-contacts", {"group": {"id": group, **paging}}).contact_ids()
+
+
+def test_group_contacts_are_paged_by_ascending_id(api: Api) -> None:
+    group = api.add_group("G")
+    ids = [api.add_contact(name=f"K{i}", groups=[group])["id"] for i in range(5)]
+    assert _members(api, group) == ids
+    assert _members(api, group, page=1, rowCount=2) == ids[:2]
+    assert _members(api, group, page="2", rowCount="2") == ids[2:4]
+    assert _members(api, group, page=3, rowCount=2) == ids[4:]
+    assert (
+        api.call("get-group-contacts", {"group": {"id": group, "page": 4, "rowCount": 2}}).code
+        == 465
+    )
+
+
+def test_group_contacts_rowcount_above_1000_is_clamped(api: Api) -> None:
+    group = api.add_group("G")
+    contact = api.add_contact(name="A", groups=[group])
+    assert _members(api, group, rowCount=5000) == [contact["id"]]
+
+
+def test_group_contacts_excludes_subgroup_members(api: Api) -> None:
+    top = api.add_group("A")
+    child = api.add_group("B", top)
+    api.add_contact(name="Only child", groups=[child])
+    assert api.call("get-group-contacts", {"group": {"id": top}}).code == 465
+
+
+def test_subscribe_and_unsubscribe_keep_counts(api: Api) -> None:
+    group = api.add_group("G")
+    a = api.add_contact(name="A")["id"]
+    b = api.add_contact(name="B")["id"]
+    api.ok("subscribe-group", {"contact": [{"id": a}, {"id": b}], "group": [{"id": group}]})
+    api.ok("subscribe-group", {"contact": {"id": a}, "group": {"id": group}})  # again: no error
+    assert api.ok("get-groups").groups()[0]["count"] == 2
+    assert _members(api, group) == [a, b]
+    api.ok("unsubscribe-group", {"contact": {"id": a}, "group": {"id": group}})
+    api.ok("unsubscribe-group", {"contact": {"id": a}, "group": {"id": group}})  # non-member
+    assert api.ok("get-groups").groups()[0]["count"] == 1
+    assert _members(api, group) == [b]
+
+
+def test_subscribe_with_unknown_contact_changes_nothing(api: Api, services: Services) -> None:
+    group = api.add_group("G")
+    a = api.add_contact(name="A")["id"]
+    before = snapshot(services)
+    reply = api.call(
+        "subscribe-group", {"contact": [{"id": a}, {"id": 999999}], "group": {"id": group}}
+    )
+    assert reply.code == 465
+    assert snapshot(services) == before
