@@ -24,6 +24,7 @@ from rehber.server.settings import Settings
 from rehber.service.accounts import NewAccount
 from rehber.storage.engine import create_engine
 from rehber.storage.migrate import upgrade
+from tests.support import coverage
 from tests.support.api import Api
 
 POSTGRES_URL = os.environ.get("REHBER_TEST_POSTGRES_URL", "")
@@ -122,9 +123,14 @@ def services(database: Database) -> Iterator[Services]:
 
 
 @pytest.fixture
-def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services=services)) as test_client:
+def client(services: Services, request: pytest.FixtureRequest) -> Iterator[TestClient]:
+    app = coverage.wrap(create_app(services=services), request.node.nodeid)
+    with TestClient(app) as test_client:
         yield test_client
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    coverage.flush(os.environ.get("PYTEST_XDIST_WORKER", "main"))
 
 
 @pytest.fixture
@@ -141,3 +147,15 @@ def fmt(request: pytest.FixtureRequest) -> str:
 def api(client: TestClient, account: NewAccount, fmt: str) -> Api:
     """The vendor API as ``account``, in each format."""
     return Api(client, account.credentials.key, account.credentials.hash, fmt)
+
+
+@pytest.fixture
+def json_api(client: TestClient, account: NewAccount) -> Api:
+    """The vendor API as ``account``, JSON only (for JSON-specific request shapes)."""
+    return Api(client, account.credentials.key, account.credentials.hash, "json")
+
+
+@pytest.fixture
+def xml_api(client: TestClient, account: NewAccount) -> Api:
+    """The vendor API as ``account``, XML only (for XML-specific request shapes)."""
+    return Api(client, account.credentials.key, account.credentials.hash, "xml")

@@ -90,12 +90,14 @@ def test_carriage_return_reference_survives() -> None:
     assert parse_xml(b"<request><a>x&#13;y\r\nz</a></request>") == {"a": "x\ry\nz"}
 
 
-def test_xinclude_is_never_processed() -> None:
+def test_xinclude_is_refused_not_processed() -> None:
     body = (
         b'<request xmlns:xi="http://www.w3.org/2001/XInclude"><contact><name>'
         b'<xi:include href="file:///etc/passwd" parse="text"/></name></contact></request>'
     )
-    assert parse_xml(body) == {"contact": {"name": {"include": ""}}}
+    with pytest.raises(ServiceError) as raised:
+        parse_xml(body)
+    assert raised.value.code == 400
 
 
 # --- JSON --------------------------------------------------------------------------------

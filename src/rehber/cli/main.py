@@ -130,6 +130,7 @@ def serve(
     if database.startswith("sqlite"):
         _store(database, schema).dispose()  # migrate once, before workers race to do it
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     click.echo(f"rehber {__version__} serving on http://{host}:{port} ({_safe_url(database)})")
     uvicorn.run(
         "rehber.server.app:create_app_from_env",

@@ -10,10 +10,10 @@ The tree is the *content* of the root ``request`` object: a ``dict`` whose value
   ignored; a namespace prefix is dropped (``{ns}request`` reads as ``request``).
 
 Parsing is defensive because the body comes from the network: no DTD is loaded, no entity is
-expanded, nothing is fetched, XInclude is never run, and depth is bounded (libxml2 stops at 256
-levels without ``huge_tree``, orjson at 1024, and this module at :data:`MAX_DEPTH` for XML). A
-document that declares a DOCTYPE (the only place entities can be declared) is refused. Every
-failure is :class:`~rehber.codes.ServiceError` with code 400.
+expanded, nothing is fetched, XInclude elements are refused, and depth is bounded (libxml2
+stops at 256 levels without ``huge_tree``, orjson at 1024, and this module at
+:data:`MAX_DEPTH` for XML). A document that declares a DOCTYPE (the only place entities can
+be declared) is refused. Every failure is :class:`~rehber.codes.ServiceError` with code 400.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ Node: TypeAlias = "str | int | float | bool | dict[str, Node] | list[Node] | Non
 MAX_DEPTH = 64
 
 _BOM = b"\xef\xbb\xbf"
+# XInclude is never processed; an include element is refused rather than silently dropped.
+_XINCLUDE = "{http://www.w3.org/2001/XInclude}"
 _local = threading.local()
 
 
@@ -131,6 +133,8 @@ def _element_children(element: etree._Element, depth: int) -> dict[str, Node]:
             # Comments and PIs are removed by the parser; an entity reference cannot occur
             # without a DOCTYPE, which is refused, so anything else is a surprise.
             raise _bad_request("XML: unexpected node")
+        if tag.startswith(_XINCLUDE):
+            raise _bad_request("XML: XInclude is not accepted")
         name = _name(tag)
         value = _element_value(child, depth + 1)
         previous = children.get(name)
