@@ -8,6 +8,8 @@ front instead of failing half-way with "database is locked").
 from __future__ import annotations
 
 import random
+import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,8 +17,8 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 
 T = TypeVar("T")
 
@@ -25,6 +27,7 @@ _WRITE = "rehber_write"
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
 # PostgreSQL SQLSTATEs that mean "run the transaction again": serialization failure,
 # deadlock, and the foreign-key / unique races a concurrent delete or insert can cause.
+# (SQLite serialises writers with BEGIN IMMEDIATE, so there such errors are real defects.)
 _RETRYABLE_PG_STATES = frozenset({"40001", "40P01", "23503", "23505"})
 
 
@@ -63,58 +66,142 @@ def _sqlite_engine(url: str, pool_size: int) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
-        cur = dbapi_conn.cursor()
-        if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
-            cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
-        cur.close()
+        configure_sqlite(dbapi_conn)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    def _on_begin(conn: Any) -> None:
+        # SQLAlchemy-level transactions (migrations, operator tools) need a real BEGIN too.
+        conn.connection.driver_connection.execute("BEGIN")
 
     return engine
 
 
+def configure_sqlite(conn: Any) -> None:
+    """WAL, foreign keys, a busy timeout, and BEGIN under our control (autocommit driver)."""
+    conn.isolation_level = None
+    if conn.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}")
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Transient contention that a fresh run of the same transaction can get past."""
-    if isinstance(exc, OperationalError):
-        text = str(exc.orig).lower()
-        if "locked" in text or "busy" in text:
-            return True
-    if isinstance(exc, DBAPIError):
-        state = getattr(exc.orig, "sqlstate", None)
-        if state in _RETRYABLE_PG_STATES:
-            return True
-    return isinstance(exc, IntegrityError) and "FOREIGN KEY" in str(exc.orig)
+    original = exc.orig if isinstance(exc, DBAPIError) else exc
+    if isinstance(original, sqlite3.OperationalError):
+        text = str(original).lower()
+        return "locked" in text or "busy" in text
+    return getattr(original, "sqlstate", None) in _RETRYABLE_PG_STATES
 
 
-@contextmanager
-def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
-    """One transaction: committed when the block ends, rolled back on any exception."""
-    with engine.connect() as conn:
-        if write:
-            conn = conn.execution_options(**{_WRITE: True})
-        with conn.begin():
+class Connections:
+    """Where transactions get their driver connection from."""
+
+    dialect: str
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Any]:
+        """A driver connection inside one transaction: committed when the block ends, rolled
+        back on any exception."""
+        raise NotImplementedError
+        yield
+
+    def close(self) -> None:
+        """Close every connection this source opened."""
+
+
+class PooledConnections(Connections):
+    """SQLAlchemy's pool (PostgreSQL, in-memory SQLite)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Any]:
+        with self.engine.connect() as conn:
+            raw: Any = conn.connection.driver_connection
+            if self.dialect == "sqlite":
+                raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield raw
+            except BaseException:
+                raw.rollback()
+                raise
+            raw.commit()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class SqliteConnections(Connections):
+    """One connection per thread for a SQLite file.
+
+    SQLite connections are cheap to keep and expensive to check out of a general-purpose pool
+    on every request; a thread-local connection makes a transaction just ``BEGIN``/``COMMIT``.
+    """
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=_SQLITE_BUSY_TIMEOUT_MS / 1000,
+            )
+            configure_sqlite(conn)
+            self._local.conn = conn
+            with self._lock:
+                self._opened.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[Any]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
             yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        conn.commit()
+
+    def close(self) -> None:
+        with self._lock:
+            opened, self._opened = self._opened, []
+        for conn in opened:
+            conn.close()
+        self._local = threading.local()
+
+
+def connections_for(engine: Engine) -> Connections:
+    """The fastest transaction source for ``engine``'s database."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return SqliteConnections(database)
+    return PooledConnections(engine)
 
 
 def run_transaction(
-    engine: Engine, work: Callable[[Connection], T], *, write: bool, attempts: int = 8
+    source: Connections, work: Callable[[Any], T], *, write: bool, attempts: int = 8
 ) -> T:
-    """Run ``work`` in a transaction, re-running it on transient contention.
-
-    The whole unit is re-run, so ``work`` must not have effects outside the connection.
-    """
+    """Run ``work`` on a driver connection in one transaction, re-running it on transient
+    contention. The whole unit is re-run, so ``work`` must not have effects outside it."""
     for attempt in range(1, attempts + 1):
         try:
-            with transaction(engine, write=write) as conn:
+            with source.transaction(write=write) as conn:
                 return work(conn)
-        except DBAPIError as exc:
+        except Exception as exc:
             if attempt == attempts or not is_retryable(exc):
                 raise
             time.sleep(random.uniform(0, 0.005 * 2**attempt))

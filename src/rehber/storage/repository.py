@@ -1,7 +1,9 @@
-"""Reads and writes of the address book, inside one transaction (a ``Connection``).
+"""Reads and writes of the address book, inside one transaction.
 
 The repository never decides a business rule and never sees HTTP; it returns the plain values
-of :mod:`rehber.types`. Every query is scoped by ``account_id``.
+of :mod:`rehber.types`. Every query is scoped by ``account_id``. Statements run on the driver's
+cursor (see :mod:`rehber.storage.sql`); the schema itself is SQLAlchemy's (``tables.py``,
+migrations).
 """
 
 from __future__ import annotations
@@ -12,23 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
-from rehber.storage.tables import (
-    accounts,
-    api_keys,
-    contact_fields,
-    contacts,
-    custom_fields,
-    groups,
-    memberships,
-)
+from rehber.storage.sql import Sql
 from rehber.types import Account, ApiKey, Contact, CustomField, FieldValue, Group
 
 # Ids outside this range cannot exist; filtering them avoids driver overflow errors.
 MAX_ID = 2**63 - 1
-_CHUNK = 900  # bound parameters per IN list, well under every backend's limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,181 +47,225 @@ def _valid_ids(ids: Iterable[int]) -> list[int]:
     return sorted({i for i in ids if 0 < i <= MAX_ID})
 
 
-def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _account(row: Any) -> Account:
+def _now_param(dialect: str) -> datetime | str:
+    """SQLite has no timestamp type: store ISO text, as SQLAlchemy would."""
+    now = _now()
+    return now if dialect == "postgresql" else now.isoformat(sep=" ")
+
+
+def _stamp(value: Any) -> str:
+    """Timestamps come back as datetimes (PostgreSQL) or ISO strings (SQLite)."""
+    if value is None:
+        return ""
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+_ACCOUNT_COLUMNS = "a.id, a.name, a.wire_generation, a.duplicate_gsm"
+_CONTACT_COLUMNS = "c.id, c.name, c.surname, c.email, c.gsm"
+
+
+def _account(row: Sequence[Any]) -> Account:
     return Account(
-        id=row.id,
-        name=row.name,
-        wire_generation=row.wire_generation or "current",
-        duplicate_gsm=row.duplicate_gsm,
+        id=row[0], name=row[1], wire_generation=row[2] or "current", duplicate_gsm=row[3]
+    )
+
+
+def _group(row: Sequence[Any]) -> Group:
+    return Group(id=row[0], name=row[1], count=row[2], parent=row[3])
+
+
+def _api_key(row: Sequence[Any]) -> ApiKey:
+    return ApiKey(
+        id=row[0],
+        account_id=row[1],
+        key=row[2],
+        created_at=_stamp(row[3]),
+        revoked_at=_stamp(row[4]) or None,
     )
 
 
 class Repository:
     """Storage operations on one open transaction."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.dialect = conn.dialect.name
+    def __init__(self, connection: Any, dialect: str) -> None:
+        """``connection`` is the driver's (sqlite3 or psycopg) inside an open transaction."""
+        self.dialect = dialect
+        self.sql = Sql(connection, dialect)
 
     # -- accounts and keys -------------------------------------------------------------
 
     def create_account(self, name: str, *, wire_generation: str | None = None) -> Account:
-        row = self.conn.execute(
-            sa.insert(accounts)
-            .values(name=name, wire_generation=wire_generation, created_at=_now())
-            .returning(accounts)
-        ).one()
+        [row] = self.sql.rows(
+            "INSERT INTO accounts (name, wire_generation, duplicate_gsm, created_at) "
+            "VALUES (:name, :generation, 'allow', :now) "
+            "RETURNING id, name, wire_generation, duplicate_gsm",
+            {"name": name, "generation": wire_generation, "now": _now_param(self.dialect)},
+        )
         return _account(row)
 
     def get_account(self, account_id: int) -> Account | None:
         if not 0 < account_id <= MAX_ID:
             return None
-        row = self.conn.execute(sa.select(accounts).where(accounts.c.id == account_id)).first()
+        row = self.sql.one(
+            f"SELECT {_ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = :id", {"id": account_id}
+        )
         return _account(row) if row else None
 
     def list_accounts(self) -> list[Account]:
-        rows = self.conn.execute(sa.select(accounts).order_by(accounts.c.id))
-        return [_account(r) for r in rows]
+        return [
+            _account(r)
+            for r in self.sql.rows(f"SELECT {_ACCOUNT_COLUMNS} FROM accounts a ORDER BY a.id")
+        ]
 
     def update_account(self, account_id: int, **values: str | None) -> None:
-        self.conn.execute(sa.update(accounts).where(accounts.c.id == account_id).values(**values))
+        for column in values:
+            if column not in ("wire_generation", "duplicate_gsm", "name"):
+                raise ValueError(f"unknown account setting {column}")
+        if values:
+            assignments = ", ".join(f"{column} = :{column}" for column in values)
+            self.sql.run(
+                f"UPDATE accounts SET {assignments} WHERE id = :id", {**values, "id": account_id}
+            )
 
     def add_key(self, account_id: int, key: str, hash_digest: str) -> ApiKey:
-        row = self.conn.execute(
-            sa.insert(api_keys)
-            .values(account_id=account_id, key=key, hash_digest=hash_digest, created_at=_now())
-            .returning(api_keys)
-        ).one()
+        [row] = self.sql.rows(
+            "INSERT INTO api_keys (account_id, key, hash_digest, created_at) "
+            "VALUES (:account, :key, :digest, :now) "
+            "RETURNING id, account_id, key, created_at, revoked_at",
+            {
+                "account": account_id,
+                "key": key,
+                "digest": hash_digest,
+                "now": _now_param(self.dialect),
+            },
+        )
         return _api_key(row)
 
     def key_exists(self, key: str) -> bool:
-        return (
-            self.conn.execute(sa.select(api_keys.c.id).where(api_keys.c.key == key)).first()
-            is not None
-        )
+        return self.sql.one("SELECT 1 FROM api_keys WHERE key = :key", {"key": key}) is not None
 
     def find_key(self, key: str) -> KeyRecord | None:
-        row = self.conn.execute(
-            sa.select(accounts, api_keys.c.hash_digest, api_keys.c.revoked_at)
-            .join(api_keys, api_keys.c.account_id == accounts.c.id)
-            .where(api_keys.c.key == key)
-        ).first()
+        row = self.sql.one(
+            f"SELECT {_ACCOUNT_COLUMNS}, k.hash_digest, k.revoked_at "
+            "FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key = :key",
+            {"key": key},
+        )
         if row is None:
             return None
-        return KeyRecord(
-            _account(row), row.hash_digest, row.revoked_at is not None, row.wire_generation
-        )
+        return KeyRecord(_account(row), row[4], row[5] is not None, row[2])
 
     def revoke_key(self, account_id: int, key: str) -> bool:
-        result = self.conn.execute(
-            sa.update(api_keys)
-            .where(
-                api_keys.c.account_id == account_id,
-                api_keys.c.key == key,
-                api_keys.c.revoked_at.is_(None),
-            )
-            .values(revoked_at=_now())
+        changed = self.sql.run(
+            "UPDATE api_keys SET revoked_at = :now "
+            "WHERE account_id = :account AND key = :key AND revoked_at IS NULL",
+            {"now": _now_param(self.dialect), "account": account_id, "key": key},
         )
-        return bool(result.rowcount)
+        return changed > 0
 
     def list_keys(self, account_id: int) -> list[ApiKey]:
-        rows = self.conn.execute(
-            sa.select(api_keys).where(api_keys.c.account_id == account_id).order_by(api_keys.c.id)
+        rows = self.sql.rows(
+            "SELECT id, account_id, key, created_at, revoked_at FROM api_keys "
+            "WHERE account_id = :account ORDER BY id",
+            {"account": account_id},
         )
         return [_api_key(r) for r in rows]
 
     # -- custom fields -----------------------------------------------------------------
 
     def create_field(self, account_id: int, name: str, field_id: int | None = None) -> CustomField:
-        values: dict[str, Any] = {"account_id": account_id, "name": name}
-        if field_id is not None:
-            values["id"] = field_id
-        row = self.conn.execute(
-            sa.insert(custom_fields).values(**values).returning(custom_fields.c.id)
-        ).one()
-        return CustomField(id=row.id, name=name)
+        if field_id is None:
+            new_id = self.sql.scalar(
+                "INSERT INTO custom_fields (account_id, name) VALUES (:account, :name) "
+                "RETURNING id",
+                {"account": account_id, "name": name},
+            )
+        else:
+            new_id = self.sql.scalar(
+                "INSERT INTO custom_fields (account_id, id, name) VALUES (:account, :id, :name) "
+                "RETURNING id",
+                {"account": account_id, "id": field_id, "name": name},
+            )
+        return CustomField(id=int(new_id), name=name)
 
     def list_fields(self, account_id: int) -> list[CustomField]:
-        rows = self.conn.execute(
-            sa.select(custom_fields.c.id, custom_fields.c.name)
-            .where(custom_fields.c.account_id == account_id)
-            .order_by(custom_fields.c.id)
+        rows = self.sql.rows(
+            "SELECT id, name FROM custom_fields WHERE account_id = :account ORDER BY id",
+            {"account": account_id},
         )
-        return [CustomField(id=r.id, name=r.name) for r in rows]
+        return [CustomField(id=r[0], name=r[1]) for r in rows]
 
     def existing_field_ids(self, account_id: int, ids: Iterable[int]) -> set[int]:
-        return self._existing(custom_fields.c.id, custom_fields.c.account_id, account_id, ids)
+        return self._existing("custom_fields", account_id, ids)
 
     # -- groups ------------------------------------------------------------------------
 
     def list_groups(self, account_id: int) -> list[Group]:
         """Every group of the account, flat (``parent`` set, ``children`` empty), by id."""
-        rows = self.conn.execute(
-            sa.select(groups.c.id, groups.c.name, groups.c.member_count, groups.c.parent_id)
-            .where(groups.c.account_id == account_id)
-            .order_by(groups.c.id)
+        rows = self.sql.rows(
+            "SELECT id, name, member_count, parent_id FROM groups "
+            "WHERE account_id = :account ORDER BY id",
+            {"account": account_id},
         )
-        return [Group(id=r.id, name=r.name, count=r.member_count, parent=r.parent_id) for r in rows]
+        return [_group(r) for r in rows]
 
     def get_group(self, account_id: int, group_id: int) -> Group | None:
         if not 0 < group_id <= MAX_ID:
             return None
-        r = self.conn.execute(
-            sa.select(groups.c.id, groups.c.name, groups.c.member_count, groups.c.parent_id).where(
-                groups.c.account_id == account_id, groups.c.id == group_id
-            )
-        ).first()
-        return Group(id=r.id, name=r.name, count=r.member_count, parent=r.parent_id) if r else None
+        row = self.sql.one(
+            "SELECT id, name, member_count, parent_id FROM groups "
+            "WHERE account_id = :account AND id = :id",
+            {"account": account_id, "id": group_id},
+        )
+        return _group(row) if row else None
 
     def existing_group_ids(self, account_id: int, ids: Iterable[int]) -> set[int]:
-        return self._existing(groups.c.id, groups.c.account_id, account_id, ids)
+        return self._existing("groups", account_id, ids)
 
     def insert_group(
         self, account_id: int, name: str, parent: int | None, group_id: int | None = None
     ) -> int:
-        values: dict[str, Any] = {"account_id": account_id, "name": name, "parent_id": parent}
-        if group_id is not None:
-            values["id"] = group_id
-        return int(
-            self.conn.execute(
-                sa.insert(groups).values(**values).returning(groups.c.id)
-            ).scalar_one()
-        )
+        params = {"account": account_id, "name": name, "parent": parent, "id": group_id}
+        if group_id is None:
+            query = (
+                "INSERT INTO groups (account_id, name, parent_id) "
+                "VALUES (:account, :name, :parent) RETURNING id"
+            )
+        else:
+            query = (
+                "INSERT INTO groups (account_id, id, name, parent_id) "
+                "VALUES (:account, :id, :name, :parent) RETURNING id"
+            )
+        return int(self.sql.scalar(query, params))
 
     def update_group(self, account_id: int, group_id: int, name: str, parent: int | None) -> None:
-        self.conn.execute(
-            sa.update(groups)
-            .where(groups.c.account_id == account_id, groups.c.id == group_id)
-            .values(name=name, parent_id=parent)
+        self.sql.run(
+            "UPDATE groups SET name = :name, parent_id = :parent "
+            "WHERE account_id = :account AND id = :id",
+            {"name": name, "parent": parent, "account": account_id, "id": group_id},
         )
 
     def ancestor_ids(self, account_id: int, group_id: int) -> list[int]:
         """``group_id`` and every group above it, nearest first."""
-        up = (
-            sa.select(groups.c.id, groups.c.parent_id)
-            .where(groups.c.account_id == account_id, groups.c.id == group_id)
-            .cte("up", recursive=True)
+        rows = self.sql.rows(
+            "WITH RECURSIVE up(id, parent_id, depth) AS ("
+            " SELECT id, parent_id, 0 FROM groups WHERE account_id = :account AND id = :id"
+            " UNION ALL"
+            " SELECT g.id, g.parent_id, up.depth + 1 FROM groups g"
+            " JOIN up ON g.account_id = :account AND g.id = up.parent_id"
+            ") SELECT id FROM up ORDER BY depth",
+            {"account": account_id, "id": group_id},
         )
-        up = up.union_all(
-            sa.select(groups.c.id, groups.c.parent_id).join(
-                up, sa.and_(groups.c.account_id == account_id, groups.c.id == up.c.parent_id)
-            )
-        )
-        return [r.id for r in self.conn.execute(sa.select(up.c.id))]
+        return [r[0] for r in rows]
 
     def delete_group(self, account_id: int, group_id: int) -> None:
         """Delete the group; sub-groups and memberships go with it (ON DELETE CASCADE)."""
-        self.conn.execute(
-            sa.delete(groups).where(groups.c.account_id == account_id, groups.c.id == group_id)
+        self.sql.run(
+            "DELETE FROM groups WHERE account_id = :account AND id = :id",
+            {"account": account_id, "id": group_id},
         )
 
     # -- contacts ----------------------------------------------------------------------
@@ -239,102 +273,108 @@ class Repository:
     def insert_contacts(
         self, account_id: int, rows: Sequence[ContactRow], ids: Sequence[int | None] | None = None
     ) -> list[int]:
-        """Insert contacts in one statement batch; returns their new ids in input order."""
+        """Insert contacts in one batch; returns their new ids in input order.
+
+        Ids are reserved first (the write lock is held on SQLite; PostgreSQL hands out sequence
+        values), so the rows go in with one ``executemany`` instead of one round trip each.
+        """
         if not rows:
             return []
-        params = [
-            {
-                "account_id": account_id,
-                "name": r.name,
-                "surname": r.surname,
-                "email": r.email,
-                "gsm": r.gsm,
-                "search_text": r.search_text,
-            }
-            for r in rows
-        ]
+        new_ids = self._reserve_contact_ids(len(rows))
         if ids is not None:
-            for p, explicit in zip(params, ids, strict=True):
-                if explicit is not None:
-                    p["id"] = explicit
-        stmt = sa.insert(contacts).returning(contacts.c.id, sort_by_parameter_order=True)
-        return [r.id for r in self.conn.execute(stmt, params)]
+            new_ids = [
+                given if given is not None else new for given, new in zip(ids, new_ids, strict=True)
+            ]
+        self.sql.many(
+            "INSERT INTO contacts (account_id, id, name, surname, email, gsm, search_text) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (account_id, new_id, r.name, r.surname, r.email, r.gsm, r.search_text)
+                for new_id, r in zip(new_ids, rows, strict=True)
+            ],
+        )
+        return new_ids
+
+    def _reserve_contact_ids(self, count: int) -> list[int]:
+        if self.dialect == "postgresql":
+            rows = self.sql.rows(
+                "SELECT nextval(pg_get_serial_sequence('contacts', 'id')) "
+                "FROM generate_series(1, :n)",
+                {"n": count},
+            )
+            return [r[0] for r in rows]
+        last = self.sql.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'contacts'")
+        if last is None:
+            last = self.sql.scalar("SELECT coalesce(max(id), 0) FROM contacts")
+        return list(range(last + 1, last + 1 + count))
 
     def update_contact(self, account_id: int, contact_id: int, row: ContactRow) -> None:
-        self.conn.execute(
-            sa.update(contacts)
-            .where(contacts.c.account_id == account_id, contacts.c.id == contact_id)
-            .values(
-                name=row.name,
-                surname=row.surname,
-                email=row.email,
-                gsm=row.gsm,
-                search_text=row.search_text,
-            )
+        self.sql.run(
+            "UPDATE contacts SET name = :name, surname = :surname, email = :email, gsm = :gsm, "
+            "search_text = :search WHERE account_id = :account AND id = :id",
+            {
+                "name": row.name,
+                "surname": row.surname,
+                "email": row.email,
+                "gsm": row.gsm,
+                "search": row.search_text,
+                "account": account_id,
+                "id": contact_id,
+            },
         )
 
     def existing_contact_ids(self, account_id: int, ids: Iterable[int]) -> set[int]:
-        return self._existing(contacts.c.id, contacts.c.account_id, account_id, ids)
+        return self._existing("contacts", account_id, ids)
 
     def find_contact_by_gsm(self, account_id: int, gsm: str) -> int | None:
-        row = self.conn.execute(
-            sa.select(sa.func.min(contacts.c.id)).where(
-                contacts.c.account_id == account_id, contacts.c.gsm == gsm
-            )
-        ).first()
-        return row[0] if row and row[0] is not None else None
+        found = self.sql.scalar(
+            "SELECT min(id) FROM contacts WHERE account_id = :account AND gsm = :gsm",
+            {"account": account_id, "gsm": gsm},
+        )
+        return int(found) if found is not None else None
 
     def get_contacts(self, account_id: int, ids: Iterable[int]) -> list[Contact]:
         """Hydrated contacts (custom fields and groups) for ``ids``, ordered by id."""
         wanted = _valid_ids(ids)
         if not wanted:
             return []
-        scalars: list[Any] = []
-        for chunk in _chunks(wanted):
-            scalars.extend(
-                self.conn.execute(
-                    sa.select(
-                        contacts.c.id,
-                        contacts.c.name,
-                        contacts.c.surname,
-                        contacts.c.email,
-                        contacts.c.gsm,
-                    ).where(contacts.c.account_id == account_id, contacts.c.id.in_(chunk))
-                )
+        if len(wanted) == 1:
+            rows = self.sql.rows(
+                f"SELECT {_CONTACT_COLUMNS} FROM contacts c "
+                "WHERE c.account_id = :account AND c.id = :id",
+                {"account": account_id, "id": wanted[0]},
             )
-        scalars.sort(key=lambda r: r.id)
-        return self._hydrate(account_id, scalars)
+        else:
+            rows = self.sql.rows(
+                f"SELECT {_CONTACT_COLUMNS} FROM contacts c "
+                "WHERE c.account_id = :account AND c.id IN @ids ORDER BY c.id",
+                {"account": account_id, "ids": wanted},
+            )
+        return self._hydrate(account_id, rows)
 
     def contact_row(self, account_id: int, contact_id: int) -> ContactRow | None:
         if not 0 < contact_id <= MAX_ID:
             return None
-        r = self.conn.execute(
-            sa.select(contacts).where(
-                contacts.c.account_id == account_id, contacts.c.id == contact_id
-            )
-        ).first()
-        return ContactRow(r.name, r.surname, r.email, r.gsm, r.search_text) if r else None
+        row = self.sql.one(
+            "SELECT name, surname, email, gsm, search_text FROM contacts "
+            "WHERE account_id = :account AND id = :id",
+            {"account": account_id, "id": contact_id},
+        )
+        return ContactRow(*row) if row else None
 
     def delete_contacts(self, account_id: int, ids: Sequence[int]) -> None:
         """Delete contacts, first taking them out of their groups' member counts."""
         wanted = _valid_ids(ids)
-        for chunk in _chunks(wanted):
-            self._adjust_counts_for_removal(account_id, chunk)
-            self.conn.execute(
-                sa.delete(contacts).where(
-                    contacts.c.account_id == account_id, contacts.c.id.in_(chunk)
-                )
-            )
-
-    def _adjust_counts_for_removal(self, account_id: int, contact_ids: Sequence[int]) -> None:
-        rows = self.conn.execute(
-            sa.select(memberships.c.group_id, sa.func.count().label("n"))
-            .where(
-                memberships.c.account_id == account_id, memberships.c.contact_id.in_(contact_ids)
-            )
-            .group_by(memberships.c.group_id)
-        ).all()
-        self._add_to_counts(account_id, {r.group_id: -r.n for r in rows})
+        if not wanted:
+            return
+        params = {"account": account_id, "ids": wanted}
+        rows = self.sql.rows(
+            "SELECT group_id, count(*) FROM memberships "
+            "WHERE account_id = :account AND contact_id IN @ids GROUP BY group_id",
+            params,
+        )
+        self._add_to_counts(account_id, {g: -n for g, n in rows})
+        self.sql.run("DELETE FROM contacts WHERE account_id = :account AND id IN @ids", params)
 
     # -- custom-field values -----------------------------------------------------------
 
@@ -342,12 +382,10 @@ class Repository:
         """Upsert each ``field_id -> value``; an empty value removes the field."""
         if not values:
             return
-        self.conn.execute(
-            sa.delete(contact_fields).where(
-                contact_fields.c.account_id == account_id,
-                contact_fields.c.contact_id == contact_id,
-                contact_fields.c.field_id.in_(list(values)),
-            )
+        self.sql.run(
+            "DELETE FROM contact_fields WHERE account_id = :account AND contact_id = :contact "
+            "AND field_id IN @fields",
+            {"account": account_id, "contact": contact_id, "fields": list(values)},
         )
         self.insert_field_values(
             account_id, [(contact_id, f, v) for f, v in values.items() if v != ""]
@@ -355,14 +393,11 @@ class Repository:
 
     def insert_field_values(self, account_id: int, values: Sequence[tuple[int, int, str]]) -> None:
         """Insert ``(contact_id, field_id, value)`` rows for contacts that have none yet."""
-        if values:
-            self.conn.execute(
-                sa.insert(contact_fields),
-                [
-                    {"account_id": account_id, "contact_id": c, "field_id": f, "value": v}
-                    for c, f, v in values
-                ],
-            )
+        self.sql.many(
+            "INSERT INTO contact_fields (account_id, contact_id, field_id, value) "
+            "VALUES (?, ?, ?, ?)",
+            [(account_id, c, f, v) for c, f, v in values],
+        )
 
     # -- memberships -------------------------------------------------------------------
 
@@ -375,9 +410,9 @@ class Repository:
         new = [p for p in wanted if p not in present]
         if not new:
             return
-        self.conn.execute(
-            sa.insert(memberships),
-            [{"account_id": account_id, "group_id": g, "contact_id": c} for g, c in new],
+        self.sql.many(
+            "INSERT INTO memberships (account_id, group_id, contact_id) VALUES (?, ?, ?)",
+            [(account_id, g, c) for g, c in new],
         )
         deltas: dict[int, int] = defaultdict(int)
         for g, _ in new:
@@ -386,61 +421,43 @@ class Repository:
 
     def remove_memberships(self, account_id: int, pairs: Iterable[tuple[int, int]]) -> None:
         """Remove the ``(group_id, contact_id)`` pairs that exist; counts follow."""
-        wanted = sorted(set(pairs))
-        if not wanted:
-            return
-        by_group: dict[int, list[int]] = defaultdict(list)
-        for g, c in wanted:
-            by_group[g].append(c)
         deltas: dict[int, int] = {}
-        for g, contact_ids in by_group.items():
-            removed = 0
-            for chunk in _chunks(contact_ids):
-                result = self.conn.execute(
-                    sa.delete(memberships).where(
-                        memberships.c.account_id == account_id,
-                        memberships.c.group_id == g,
-                        memberships.c.contact_id.in_(chunk),
-                    )
-                )
-                removed += result.rowcount
-            deltas[g] = -removed
+        for group_id, contact_ids in _by_group(pairs).items():
+            deltas[group_id] = -self.sql.run(
+                "DELETE FROM memberships WHERE account_id = :account AND group_id = :group "
+                "AND contact_id IN @contacts",
+                {"account": account_id, "group": group_id, "contacts": contact_ids},
+            )
         self._add_to_counts(account_id, deltas)
 
     def group_ids_of(self, account_id: int, contact_id: int) -> list[int]:
-        rows = self.conn.execute(
-            sa.select(memberships.c.group_id)
-            .where(memberships.c.account_id == account_id, memberships.c.contact_id == contact_id)
-            .order_by(memberships.c.group_id)
+        rows = self.sql.rows(
+            "SELECT group_id FROM memberships WHERE account_id = :account "
+            "AND contact_id = :contact ORDER BY group_id",
+            {"account": account_id, "contact": contact_id},
         )
-        return [r.group_id for r in rows]
+        return [r[0] for r in rows]
 
     def _present_pairs(
         self, account_id: int, pairs: Sequence[tuple[int, int]]
     ) -> set[tuple[int, int]]:
-        by_group: dict[int, list[int]] = defaultdict(list)
-        for g, c in pairs:
-            by_group[g].append(c)
         present: set[tuple[int, int]] = set()
-        for g, contact_ids in by_group.items():
-            for chunk in _chunks(contact_ids):
-                rows = self.conn.execute(
-                    sa.select(memberships.c.contact_id).where(
-                        memberships.c.account_id == account_id,
-                        memberships.c.group_id == g,
-                        memberships.c.contact_id.in_(chunk),
-                    )
-                )
-                present.update((g, r.contact_id) for r in rows)
+        for group_id, contact_ids in _by_group(pairs).items():
+            rows = self.sql.rows(
+                "SELECT contact_id FROM memberships WHERE account_id = :account "
+                "AND group_id = :group AND contact_id IN @contacts",
+                {"account": account_id, "group": group_id, "contacts": contact_ids},
+            )
+            present.update((group_id, r[0]) for r in rows)
         return present
 
     def _add_to_counts(self, account_id: int, deltas: Mapping[int, int]) -> None:
         for group_id, delta in sorted(deltas.items()):
             if delta:
-                self.conn.execute(
-                    sa.update(groups)
-                    .where(groups.c.account_id == account_id, groups.c.id == group_id)
-                    .values(member_count=groups.c.member_count + delta)
+                self.sql.run(
+                    "UPDATE groups SET member_count = member_count + :delta "
+                    "WHERE account_id = :account AND id = :id",
+                    {"delta": delta, "account": account_id, "id": group_id},
                 )
 
     # -- pages -------------------------------------------------------------------------
@@ -449,129 +466,97 @@ class Repository:
         self, account_id: int, group_id: int, limit: int, offset: int
     ) -> list[Contact]:
         """One page of a group's members, ascending contact id."""
-        page = (
-            sa.select(memberships.c.contact_id)
-            .where(memberships.c.account_id == account_id, memberships.c.group_id == group_id)
-            .order_by(memberships.c.contact_id)
-            .limit(limit)
-            .offset(offset)
-            .subquery()
+        rows = self.sql.rows(
+            f"SELECT {_CONTACT_COLUMNS} FROM ("
+            " SELECT contact_id FROM memberships WHERE account_id = :account AND group_id = :group"
+            " ORDER BY contact_id LIMIT :limit OFFSET :offset"
+            ") p JOIN contacts c ON c.account_id = :account AND c.id = p.contact_id ORDER BY c.id",
+            {"account": account_id, "group": group_id, "limit": limit, "offset": offset},
         )
-        return self._contacts_for(account_id, page)
+        return self._hydrate(account_id, rows)
 
     def search_page(self, account_id: int, needle: str, limit: int, offset: int) -> list[Contact]:
         """Contacts whose ``search_text`` contains ``needle``, ascending id (index-backed)."""
-        match = self._search_condition(needle)
-        page = (
-            sa.select(contacts.c.id.label("contact_id"))
-            .where(contacts.c.account_id == account_id, match)
-            .order_by(contacts.c.id)
-            .limit(limit)
-            .offset(offset)
-            .subquery()
-        )
-        return self._contacts_for(account_id, page)
-
-    def _search_condition(self, needle: str) -> sa.ColumnElement[bool]:
-        pattern = "%" + needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params: dict[str, Any] = {"account": account_id, "limit": limit, "offset": offset}
         if self.dialect == "sqlite" and len(needle) >= 3:
             # FTS5 trigram: a quoted phrase matches exactly the rows containing the substring.
-            phrase = '"' + needle.replace('"', '""') + '"'
-            fts = sa.text("SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH :phrase")
-            return contacts.c.id.in_(fts.bindparams(phrase=phrase).columns(sa.column("rowid")))
-        return contacts.c.search_text.like(pattern, escape="\\")
-
-    def _contacts_for(self, account_id: int, page: sa.Subquery) -> list[Contact]:
-        rows = self.conn.execute(
-            sa.select(
-                contacts.c.id, contacts.c.name, contacts.c.surname, contacts.c.email, contacts.c.gsm
-            )
-            .join_from(
-                page,
-                contacts,
-                sa.and_(contacts.c.account_id == account_id, contacts.c.id == page.c.contact_id),
-            )
-            .order_by(contacts.c.id)
-        ).all()
+            params["phrase"] = '"' + needle.replace('"', '""') + '"'
+            match = "c.id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH :phrase)"
+        else:
+            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params["pattern"] = f"%{escaped}%"
+            match = "c.search_text LIKE :pattern ESCAPE '\\'"
+        rows = self.sql.rows(
+            f"SELECT {_CONTACT_COLUMNS} FROM contacts c WHERE c.account_id = :account AND {match} "
+            "ORDER BY c.id LIMIT :limit OFFSET :offset",
+            params,
+        )
         return self._hydrate(account_id, rows)
 
     def _hydrate(self, account_id: int, rows: Sequence[Any]) -> list[Contact]:
         if not rows:
             return []
-        ids = [r.id for r in rows]
+        ids = [r[0] for r in rows]
         fields: dict[int, list[FieldValue]] = defaultdict(list)
         member_of: dict[int, list[int]] = defaultdict(list)
-        for chunk in _chunks(ids):
-            for f in self.conn.execute(
-                sa.select(
-                    contact_fields.c.contact_id, contact_fields.c.field_id, contact_fields.c.value
-                )
-                .where(
-                    contact_fields.c.account_id == account_id,
-                    contact_fields.c.contact_id.in_(chunk),
-                )
-                .order_by(contact_fields.c.contact_id, contact_fields.c.field_id)
-            ):
-                fields[f.contact_id].append(FieldValue(f.field_id, f.value))
-            for m in self.conn.execute(
-                sa.select(memberships.c.contact_id, memberships.c.group_id)
-                .where(memberships.c.account_id == account_id, memberships.c.contact_id.in_(chunk))
-                .order_by(memberships.c.contact_id, memberships.c.group_id)
-            ):
-                member_of[m.contact_id].append(m.group_id)
+        params = {"account": account_id, "ids": ids}
+        for contact_id, field_id, value in self.sql.rows(
+            "SELECT contact_id, field_id, value FROM contact_fields "
+            "WHERE account_id = :account AND contact_id IN @ids ORDER BY contact_id, field_id",
+            params,
+        ):
+            fields[contact_id].append(FieldValue(field_id, value))
+        for contact_id, group_id in self.sql.rows(
+            "SELECT contact_id, group_id FROM memberships "
+            "WHERE account_id = :account AND contact_id IN @ids ORDER BY contact_id, group_id",
+            params,
+        ):
+            member_of[contact_id].append(group_id)
         return [
             Contact(
-                id=r.id,
-                name=r.name,
-                surname=r.surname,
-                email=r.email,
-                gsm=r.gsm,
-                custom_fields=tuple(fields.get(r.id, ())),
-                groups=tuple(member_of.get(r.id, ())),
+                id=r[0],
+                name=r[1],
+                surname=r[2],
+                email=r[3],
+                gsm=r[4],
+                custom_fields=tuple(fields.get(r[0], ())),
+                groups=tuple(member_of.get(r[0], ())),
             )
             for r in rows
         ]
 
     # -- helpers -----------------------------------------------------------------------
 
-    def _existing(
-        self,
-        id_col: sa.Column[Any],
-        account_col: sa.Column[Any],
-        account_id: int,
-        ids: Iterable[int],
-    ) -> set[int]:
-        found: set[int] = set()
-        for chunk in _chunks(_valid_ids(ids)):
-            rows = self.conn.execute(
-                sa.select(id_col).where(account_col == account_id, id_col.in_(chunk))
-            )
-            found.update(r[0] for r in rows)
-        return found
+    def _existing(self, table: str, account_id: int, ids: Iterable[int]) -> set[int]:
+        wanted = _valid_ids(ids)
+        if not wanted:
+            return set()
+        rows = self.sql.rows(
+            f"SELECT id FROM {table} WHERE account_id = :account AND id IN @ids",
+            {"account": account_id, "ids": wanted},
+        )
+        return {r[0] for r in rows}
 
     def set_next_ids(self, **next_ids: int) -> None:
         """Make the next generated id of each named table (``groups=97101``) that value."""
         for table, value in next_ids.items():
+            if table not in ("groups", "contacts", "custom_fields", "accounts", "api_keys"):
+                raise ValueError(f"no id sequence for {table}")
             if self.dialect == "postgresql":
-                self.conn.execute(
-                    sa.text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v, false)"),
+                self.sql.run(
+                    "SELECT setval(pg_get_serial_sequence(:t, 'id'), :v, false)",
                     {"t": table, "v": value},
                 )
             else:
-                self.conn.execute(
-                    sa.text("DELETE FROM sqlite_sequence WHERE name = :t"), {"t": table}
-                )
-                self.conn.execute(
-                    sa.text("INSERT INTO sqlite_sequence(name, seq) VALUES (:t, :v)"),
+                self.sql.run("DELETE FROM sqlite_sequence WHERE name = :t", {"t": table})
+                self.sql.run(
+                    "INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :v)",
                     {"t": table, "v": value - 1},
                 )
 
 
-def _api_key(row: Any) -> ApiKey:
-    return ApiKey(
-        id=row.id,
-        account_id=row.account_id,
-        key=row.key,
-        created_at=row.created_at.isoformat() if row.created_at else "",
-        revoked_at=row.revoked_at.isoformat() if row.revoked_at else None,
-    )
+def _by_group(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
+    by_group: dict[int, list[int]] = defaultdict(list)
+    for group_id, contact_id in sorted(set(pairs)):
+        by_group[group_id].append(contact_id)
+    return by_group

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from rehber.storage.engine import create_engine, run_transaction
+from rehber.storage.engine import connections_for, create_engine, run_transaction
 from rehber.storage.repository import Repository
 
 T = TypeVar("T")
@@ -19,21 +19,25 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self.connections = connections_for(engine)
 
     @classmethod
     def from_url(cls, url: str, *, schema: str | None = None, pool_size: int = 8) -> Store:
         return cls(create_engine(url, schema=schema, pool_size=pool_size))
 
     def read(self, work: Callable[[Repository], T]) -> T:
-        return run_transaction(self.engine, lambda conn: work(Repository(conn)), write=False)
+        return run_transaction(self.connections, self._bind(work), write=False)
 
     def write(self, work: Callable[[Repository], T]) -> T:
         """Run ``work`` atomically; re-run on transient lock contention, never half-applied."""
-        return run_transaction(self.engine, lambda conn: work(Repository(conn)), write=True)
+        return run_transaction(self.connections, self._bind(work), write=True)
+
+    def _bind(self, work: Callable[[Repository], T]) -> Callable[[Any], T]:
+        return lambda raw: work(Repository(raw, self.dialect))
 
     def ping(self) -> None:
-        with self.engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
+        self.read(lambda repo: repo.sql.scalar("SELECT 1"))
 
     def dispose(self) -> None:
+        self.connections.close()
         self.engine.dispose()
