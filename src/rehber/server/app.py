@@ -39,7 +39,7 @@ class RehberApp:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.vendor_api = VendorApi(
-            services.accounts, services.backend, services.settings.max_body_bytes
+            services.store, services.accounts, services.backend, services.settings.max_body_bytes
         )
         self.extensions = _extension_app(services)
 

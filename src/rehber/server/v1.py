@@ -19,6 +19,7 @@ from rehber import wire
 from rehber.codes import Code, ServiceError
 from rehber.service.accounts import AccountService
 from rehber.service.backend import Backend
+from rehber.storage.store import Store
 from rehber.types import Account
 from rehber.wire.actions import ACTIONS, Action
 
@@ -69,7 +70,10 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
 class VendorApi:
     """ASGI app for ``/v1/...``."""
 
-    def __init__(self, accounts: AccountService, backend: Backend, max_body_bytes: int) -> None:
+    def __init__(
+        self, store: Store, accounts: AccountService, backend: Backend, max_body_bytes: int
+    ) -> None:
+        self.store = store
         self.accounts = accounts
         self.backend = backend
         self.max_body_bytes = max_body_bytes
@@ -114,10 +118,13 @@ class VendorApi:
         """parse -> authenticate -> decode -> backend -> encode (401 before 422, as the vendor)."""
         tree = wire.parse(fmt, body)
         creds = wire.credentials(tree)
-        account = self.accounts.authenticate(creds.key, creds.hash)
-        command = wire.decode_command(action, tree)
         handler: Callable[[Account, Any], Any] = getattr(self.backend, action.handler)
-        result = handler(account, command)
+
+        def act() -> tuple[Account, Any]:
+            account = self.accounts.authenticate(creds.key, creds.hash)
+            return account, handler(account, wire.decode_command(action, tree))
+
+        account, result = self.store.unit(act, write=action.writes)
         return wire.encode_success(fmt, action, result, account.wire_generation)
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from rehber.storage.sql import Sql
 from rehber.types import Account, ApiKey, Contact, CustomField, FieldValue, Group
 
@@ -65,7 +67,24 @@ def _stamp(value: Any) -> str:
 
 
 _ACCOUNT_COLUMNS = "a.id, a.name, a.wire_generation, a.duplicate_gsm"
-_CONTACT_COLUMNS = "c.id, c.name, c.surname, c.email, c.gsm"
+# A contact with its custom fields (JSON array of [id, value]) and group ids (comma list) in one
+# row, so a point read or a page is one statement instead of three.
+_CONTACT_COLUMNS = {
+    "sqlite": (
+        "c.id, c.name, c.surname, c.email, c.gsm, "
+        "(SELECT json_group_array(json_array(f.field_id, f.value)) FROM contact_fields f "
+        " WHERE f.account_id = c.account_id AND f.contact_id = c.id), "
+        "(SELECT group_concat(m.group_id) FROM memberships m "
+        " WHERE m.account_id = c.account_id AND m.contact_id = c.id)"
+    ),
+    "postgresql": (
+        "c.id, c.name, c.surname, c.email, c.gsm, "
+        "(SELECT coalesce(json_agg(json_build_array(f.field_id, f.value)), '[]')::text "
+        " FROM contact_fields f WHERE f.account_id = c.account_id AND f.contact_id = c.id), "
+        "(SELECT string_agg(m.group_id::text, ',') FROM memberships m "
+        " WHERE m.account_id = c.account_id AND m.contact_id = c.id)"
+    ),
+}
 
 
 def _account(row: Sequence[Any]) -> Account:
@@ -76,6 +95,20 @@ def _account(row: Sequence[Any]) -> Account:
 
 def _group(row: Sequence[Any]) -> Group:
     return Group(id=row[0], name=row[1], count=row[2], parent=row[3])
+
+
+def _contact(row: Sequence[Any]) -> Contact:
+    fields = sorted(orjson.loads(row[5])) if row[5] else ()
+    groups = sorted(map(int, row[6].split(","))) if row[6] else ()
+    return Contact(
+        id=row[0],
+        name=row[1],
+        surname=row[2],
+        email=row[3],
+        gsm=row[4],
+        custom_fields=tuple(FieldValue(f, v) for f, v in fields),
+        groups=tuple(groups),
+    )
 
 
 def _api_key(row: Sequence[Any]) -> ApiKey:
@@ -95,6 +128,7 @@ class Repository:
         """``connection`` is the driver's (sqlite3 or psycopg) inside an open transaction."""
         self.dialect = dialect
         self.sql = Sql(connection, dialect)
+        self._contact_columns = _CONTACT_COLUMNS[dialect]
 
     # -- accounts and keys -------------------------------------------------------------
 
@@ -340,17 +374,17 @@ class Repository:
             return []
         if len(wanted) == 1:
             rows = self.sql.rows(
-                f"SELECT {_CONTACT_COLUMNS} FROM contacts c "
+                f"SELECT {self._contact_columns} FROM contacts c "
                 "WHERE c.account_id = :account AND c.id = :id",
                 {"account": account_id, "id": wanted[0]},
             )
         else:
             rows = self.sql.rows(
-                f"SELECT {_CONTACT_COLUMNS} FROM contacts c "
+                f"SELECT {self._contact_columns} FROM contacts c "
                 "WHERE c.account_id = :account AND c.id IN @ids ORDER BY c.id",
                 {"account": account_id, "ids": wanted},
             )
-        return self._hydrate(account_id, rows)
+        return [_contact(r) for r in rows]
 
     def contact_row(self, account_id: int, contact_id: int) -> ContactRow | None:
         if not 0 < contact_id <= MAX_ID:
@@ -467,13 +501,13 @@ class Repository:
     ) -> list[Contact]:
         """One page of a group's members, ascending contact id."""
         rows = self.sql.rows(
-            f"SELECT {_CONTACT_COLUMNS} FROM ("
+            f"SELECT {self._contact_columns} FROM ("
             " SELECT contact_id FROM memberships WHERE account_id = :account AND group_id = :group"
             " ORDER BY contact_id LIMIT :limit OFFSET :offset"
             ") p JOIN contacts c ON c.account_id = :account AND c.id = p.contact_id ORDER BY c.id",
             {"account": account_id, "group": group_id, "limit": limit, "offset": offset},
         )
-        return self._hydrate(account_id, rows)
+        return [_contact(r) for r in rows]
 
     def search_page(self, account_id: int, needle: str, limit: int, offset: int) -> list[Contact]:
         """Contacts whose ``search_text`` contains ``needle``, ascending id (index-backed)."""
@@ -487,43 +521,11 @@ class Repository:
             params["pattern"] = f"%{escaped}%"
             match = "c.search_text LIKE :pattern ESCAPE '\\'"
         rows = self.sql.rows(
-            f"SELECT {_CONTACT_COLUMNS} FROM contacts c WHERE c.account_id = :account AND {match} "
-            "ORDER BY c.id LIMIT :limit OFFSET :offset",
+            f"SELECT {self._contact_columns} FROM contacts c "
+            f"WHERE c.account_id = :account AND {match} ORDER BY c.id LIMIT :limit OFFSET :offset",
             params,
         )
-        return self._hydrate(account_id, rows)
-
-    def _hydrate(self, account_id: int, rows: Sequence[Any]) -> list[Contact]:
-        if not rows:
-            return []
-        ids = [r[0] for r in rows]
-        fields: dict[int, list[FieldValue]] = defaultdict(list)
-        member_of: dict[int, list[int]] = defaultdict(list)
-        params = {"account": account_id, "ids": ids}
-        for contact_id, field_id, value in self.sql.rows(
-            "SELECT contact_id, field_id, value FROM contact_fields "
-            "WHERE account_id = :account AND contact_id IN @ids ORDER BY contact_id, field_id",
-            params,
-        ):
-            fields[contact_id].append(FieldValue(field_id, value))
-        for contact_id, group_id in self.sql.rows(
-            "SELECT contact_id, group_id FROM memberships "
-            "WHERE account_id = :account AND contact_id IN @ids ORDER BY contact_id, group_id",
-            params,
-        ):
-            member_of[contact_id].append(group_id)
-        return [
-            Contact(
-                id=r[0],
-                name=r[1],
-                surname=r[2],
-                email=r[3],
-                gsm=r[4],
-                custom_fields=tuple(fields.get(r[0], ())),
-                groups=tuple(member_of.get(r[0], ())),
-            )
-            for r in rows
-        ]
+        return [_contact(r) for r in rows]
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,20 +21,45 @@ class Store:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.connections = connections_for(engine)
+        self._local = threading.local()
 
     @classmethod
     def from_url(cls, url: str, *, schema: str | None = None, pool_size: int = 8) -> Store:
         return cls(create_engine(url, schema=schema, pool_size=pool_size))
 
     def read(self, work: Callable[[Repository], T]) -> T:
-        return run_transaction(self.connections, self._bind(work), write=False)
+        return self._run(work, write=False)
 
     def write(self, work: Callable[[Repository], T]) -> T:
         """Run ``work`` atomically; re-run on transient lock contention, never half-applied."""
-        return run_transaction(self.connections, self._bind(work), write=True)
+        return self._run(work, write=True)
 
-    def _bind(self, work: Callable[[Repository], T]) -> Callable[[Any], T]:
-        return lambda raw: work(Repository(raw, self.dialect))
+    def _run(self, work: Callable[[Repository], T], *, write: bool) -> T:
+        unit: tuple[Repository, bool] | None = getattr(self._local, "unit", None)
+        if unit is not None:
+            repo, unit_writes = unit
+            if write and not unit_writes:
+                raise RuntimeError("a write inside a read-only unit of work")
+            return work(repo)
+        return run_transaction(
+            self.connections, lambda raw: work(Repository(raw, self.dialect)), write=write
+        )
+
+    def unit(self, work: Callable[[], T], *, write: bool) -> T:
+        """Run ``work`` — any number of ``read``/``write`` calls — as ONE transaction.
+
+        A request authenticates and then acts; doing both in one transaction halves the
+        per-request database overhead and means the key is checked in the same snapshot.
+        """
+
+        def body(raw: Any) -> T:
+            self._local.unit = (Repository(raw, self.dialect), write)
+            try:
+                return work()
+            finally:
+                self._local.unit = None
+
+        return run_transaction(self.connections, body, write=write)
 
     def ping(self) -> None:
         self.read(lambda repo: repo.sql.scalar("SELECT 1"))

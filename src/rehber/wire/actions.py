@@ -28,6 +28,11 @@ class Action:
     legacy_only: bool = False
 
     @property
+    def writes(self) -> bool:
+        """Whether the action may change state (reads run in read transactions)."""
+        return not self.name.startswith(("get-", "search-"))
+
+    @property
     def handler(self) -> str:
         """Backend method name: ``add-group`` -> ``add_group``."""
         return self.name.replace("-", "_")
