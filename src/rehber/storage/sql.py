@@ -20,6 +20,7 @@ from typing import Any
 
 Params = Mapping[str, Any]
 
+_LISTS = (list, tuple, set, frozenset)
 _IN_LIST = re.compile(r"([\w.]+) IN @(\w+)")
 _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 
@@ -50,6 +51,8 @@ class Sql:
         self._sqlite = dialect == "sqlite"
 
     def _params(self, params: Params) -> Params:
+        if not any(isinstance(v, _LISTS) for v in params.values()):
+            return params
         if not self._sqlite:
             return {
                 k: list(v) if isinstance(v, (set, frozenset, tuple)) else v
@@ -61,9 +64,8 @@ class Sql:
         }
 
     def rows(self, query: str, params: Params | None = None) -> list[Any]:
-        cursor = self.connection.cursor()
+        cursor = self.connection.execute(spell(query, self.dialect), self._params(params or {}))
         try:
-            cursor.execute(spell(query, self.dialect), self._params(params or {}))
             return list(cursor.fetchall())
         finally:
             cursor.close()
@@ -78,9 +80,8 @@ class Sql:
 
     def run(self, query: str, params: Params | None = None) -> int:
         """Execute a statement; returns the number of rows it changed."""
-        cursor = self.connection.cursor()
+        cursor = self.connection.execute(spell(query, self.dialect), self._params(params or {}))
         try:
-            cursor.execute(spell(query, self.dialect), self._params(params or {}))
             return int(cursor.rowcount)
         finally:
             cursor.close()
