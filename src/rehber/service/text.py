@@ -43,8 +43,22 @@ def clean_email(value: str | None) -> str:
     return email
 
 
-@lru_cache(maxsize=4096)
+# RFC 5322 dot-atom in ASCII: the local part of nearly every real address. Such an address is
+# valid exactly when its domain is, so the (slow) full validation runs once per domain.
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+_MAX_EMAIL, _MAX_LOCAL = 254, 64
+
+
 def _check_email(email: str) -> None:
+    local, at, domain = email.rpartition("@")
+    if at and len(email) <= _MAX_EMAIL and len(local) <= _MAX_LOCAL and _DOT_ATOM.fullmatch(local):
+        _check_full_email("a@" + domain)
+    else:
+        _check_full_email(email)
+
+
+@lru_cache(maxsize=4096)
+def _check_full_email(email: str) -> None:
     try:
         validate_email(email, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -57,10 +71,30 @@ def clean_field_value(value: str) -> str:
     return value
 
 
+# Turkish mobile numbers in their usual spellings take a fast path: the national number is
+# checked against phonenumbers' own TR mobile pattern, so the answer is the library's answer.
+def _mobile_pattern(region: str) -> re.Pattern[str]:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    pattern = metadata.mobile.national_number_pattern if metadata and metadata.mobile else None
+    if not pattern:
+        raise RuntimeError(f"phonenumbers has no mobile pattern for {region}")
+    return re.compile(pattern)
+
+
+_TR_MOBILE = _mobile_pattern(DEFAULT_REGION)
+_TR_SPELLING = re.compile(r"(?:\+90|90|0)?(5\d{9})")
+_SEPARATORS = re.compile(r"[\s().-]")
+
+
 def normalize_gsm(value: str | None) -> str:
     """E.164 form of a number (default region TR); "" stays ""; invalid -> 466."""
     raw = (value or "").strip()
-    return _normalize_gsm(raw) if raw else ""
+    if not raw:
+        return ""
+    spelled = _TR_SPELLING.fullmatch(_SEPARATORS.sub("", raw))
+    if spelled and _TR_MOBILE.fullmatch(spelled.group(1)):
+        return "+90" + spelled.group(1)
+    return _normalize_gsm(raw)
 
 
 @lru_cache(maxsize=65536)
@@ -74,10 +108,16 @@ def _normalize_gsm(raw: str) -> str:
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
 
 
-@lru_cache(maxsize=65536)
 def _gsm_forms(gsm: str) -> str:
     """The stored number as searched: E.164 (which contains the international digits) and the
     national form with its trunk prefix, so "0532…", "90532…", "+90 532…" and "532…" all hit."""
+    if gsm.startswith("+90"):  # Turkish national form: trunk prefix 0 + national number
+        return gsm + _SEPARATOR + "0" + gsm[3:]
+    return _foreign_gsm_forms(gsm)
+
+
+@lru_cache(maxsize=4096)
+def _foreign_gsm_forms(gsm: str) -> str:
     number = phonenumbers.parse(gsm, None)
     national = _NON_DIGIT.sub(
         "", phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
