@@ -42,8 +42,14 @@ class Database:
     schema: str | None = None
 
     def settings(self, **overrides: Any) -> Settings:
+        # No background indexer in-process: tests that compare database dumps must not race
+        # it. Tests of the indexed search path index explicitly (store.index_pending()).
         base = Settings(
-            database_url=self.url, database_schema=self.schema, auto_migrate=False, pool_size=4
+            database_url=self.url,
+            database_schema=self.schema,
+            auto_migrate=False,
+            pool_size=4,
+            background_indexing=False,
         )
         return replace(base, **overrides)
 

@@ -185,8 +185,19 @@ def test_add_contacts_over_limit_is_422_and_stores_nothing(api: Api, services: S
 
 
 class TestSearch:
-    @pytest.fixture
-    def people(self, api: Api) -> dict[str, int]:
+    """Runs twice on SQLite: with contacts still in the search backlog, and after indexing."""
+
+    @pytest.fixture(params=["backlog", "indexed"])
+    def people(
+        self, api: Api, services: Services, request: pytest.FixtureRequest
+    ) -> dict[str, int]:
+        ids = self._people(api)
+        if request.param == "indexed":
+            services.store.index_pending(10_000)
+            assert services.store.search_backlog() == 0
+        return ids
+
+    def _people(self, api: Api) -> dict[str, int]:
         rows = {
             "ayse": {
                 "name": "Ayşe",
@@ -278,3 +289,32 @@ def test_duplicate_gsm_merge_setting(api: Api, services: Services, account: obje
     assert second["id"] == first["id"]
     assert (second["name"], second["surname"]) == ("Ayşe", "Yılmaz")
     assert second["groups"] == [g1, g2]
+
+
+def test_edits_and_deletes_keep_the_search_index_right(api: Api, services: Services) -> None:
+    """Edits and deletes of indexed and not-yet-indexed contacts are both reflected."""
+    indexed = api.add_contact(name="Eski Ad")["id"]
+    services.store.index_pending(100)
+    pending = api.add_contact(name="Eski Ad İki")["id"]
+    for cid in (indexed, pending):
+        api.ok("edit-contact", {"contact": {"id": cid, "name": "Yeni Ad"}})
+    assert api.call("search-contacts", {"search": {"key": "eski"}}).code == 465
+    assert api.ok("search-contacts", {"search": {"key": "yeni ad"}}).contact_ids() == [
+        indexed,
+        pending,
+    ]
+    services.store.index_pending(100)
+    assert api.ok("search-contacts", {"search": {"key": "yeni ad"}}).contact_ids() == [
+        indexed,
+        pending,
+    ]
+    api.ok("delete-contact", {"contact": {"id": indexed}})
+    assert api.ok("search-contacts", {"search": {"key": "yeni ad"}}).contact_ids() == [pending]
+    if services.store.dialect == "sqlite":
+        with services.store.engine.connect() as conn:
+            assert (
+                conn.exec_driver_sql(
+                    "INSERT INTO contacts_fts(contacts_fts) VALUES ('integrity-check')"
+                )
+                is not None
+            )

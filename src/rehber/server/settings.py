@@ -25,6 +25,8 @@ class Settings:
     # Apply migrations when the app is created (always safe; on by default for SQLite only).
     auto_migrate: bool | None = None
     pool_size: int = 8
+    # SQLite: index new contacts for search in a background thread once writes pause.
+    background_indexing: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -319,11 +319,14 @@ class Repository:
             new_ids = [
                 given if given is not None else new for given, new in zip(ids, new_ids, strict=True)
             ]
+        # SQLite: new contacts join the search backlog (see migration 0002).
+        pending = 1 if self.dialect == "sqlite" else 0
         self.sql.many(
-            "INSERT INTO contacts (account_id, id, name, surname, email, gsm, search_text) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO contacts "
+            "(account_id, id, name, surname, email, gsm, search_text, search_pending) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (account_id, new_id, r.name, r.surname, r.email, r.gsm, r.search_text)
+                (account_id, new_id, r.name, r.surname, r.email, r.gsm, r.search_text, pending)
                 for new_id, r in zip(new_ids, rows, strict=True)
             ],
         )
@@ -511,21 +514,51 @@ class Repository:
 
     def search_page(self, account_id: int, needle: str, limit: int, offset: int) -> list[Contact]:
         """Contacts whose ``search_text`` contains ``needle``, ascending id (index-backed)."""
-        params: dict[str, Any] = {"account": account_id, "limit": limit, "offset": offset}
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params: dict[str, Any] = {
+            "account": account_id,
+            "limit": limit,
+            "offset": offset,
+            "pattern": f"%{escaped}%",
+        }
+        like = "search_text LIKE :pattern ESCAPE '\\'"
         if self.dialect == "sqlite" and len(needle) >= 3:
-            # FTS5 trigram: a quoted phrase matches exactly the rows containing the substring.
+            # FTS5 trigram: a quoted phrase matches exactly the rows containing the substring;
+            # the backlog not yet in the index is scanned through its partial index.
             params["phrase"] = '"' + needle.replace('"', '""') + '"'
-            match = "c.id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH :phrase)"
+            match = (
+                "c.id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH :phrase "
+                "UNION SELECT id FROM contacts WHERE search_pending = 1 "
+                f"AND account_id = :account AND {like})"
+            )
         else:
-            escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params["pattern"] = f"%{escaped}%"
-            match = "c.search_text LIKE :pattern ESCAPE '\\'"
+            match = f"c.{like}"
         rows = self.sql.rows(
             f"SELECT {self._contact_columns} FROM contacts c "
             f"WHERE c.account_id = :account AND {match} ORDER BY c.id LIMIT :limit OFFSET :offset",
             params,
         )
         return [_contact(r) for r in rows]
+
+    def index_pending(self, limit: int) -> int:
+        """Move up to ``limit`` backlog contacts into the SQLite search index; returns how many."""
+        if self.dialect != "sqlite":
+            return 0
+        rows = self.sql.rows(
+            "SELECT id, search_text FROM contacts WHERE search_pending = 1 ORDER BY id LIMIT :n",
+            {"n": limit},
+        )
+        if rows:
+            self.sql.many("INSERT INTO contacts_fts (rowid, search_text) VALUES (?, ?)", rows)
+            self.sql.run(
+                "UPDATE contacts SET search_pending = 0 WHERE id IN @ids",
+                {"ids": [r[0] for r in rows]},
+            )
+        return len(rows)
+
+    def search_backlog(self) -> int:
+        """Contacts stored but not yet in the search index."""
+        return int(self.sql.scalar("SELECT count(*) FROM contacts WHERE search_pending = 1"))
 
     # -- helpers -----------------------------------------------------------------------
 

@@ -8,7 +8,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
-from rehber.storage.engine import connections_for, create_engine, run_transaction
+from rehber.storage.engine import (
+    SqliteConnections,
+    connections_for,
+    create_engine,
+    run_transaction,
+)
+from rehber.storage.indexer import SearchIndexer
 from rehber.storage.repository import Repository
 
 T = TypeVar("T")
@@ -17,15 +23,26 @@ T = TypeVar("T")
 class Store:
     """Owns the engine; every read or write runs in its own short transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, background_indexing: bool = True) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
         self.connections = connections_for(engine)
         self._local = threading.local()
+        self.indexer: SearchIndexer | None = None
+        if background_indexing and isinstance(self.connections, SqliteConnections):
+            self.indexer = SearchIndexer(self.index_pending)
 
     @classmethod
-    def from_url(cls, url: str, *, schema: str | None = None, pool_size: int = 8) -> Store:
-        return cls(create_engine(url, schema=schema, pool_size=pool_size))
+    def from_url(
+        cls,
+        url: str,
+        *,
+        schema: str | None = None,
+        pool_size: int = 8,
+        background_indexing: bool = True,
+    ) -> Store:
+        engine = create_engine(url, schema=schema, pool_size=pool_size)
+        return cls(engine, background_indexing=background_indexing)
 
     def read(self, work: Callable[[Repository], T]) -> T:
         return self._run(work, write=False)
@@ -41,9 +58,12 @@ class Store:
             if write and not unit_writes:
                 raise RuntimeError("a write inside a read-only unit of work")
             return work(repo)
-        return run_transaction(
+        result = run_transaction(
             self.connections, lambda raw: work(Repository(raw, self.dialect)), write=write
         )
+        if write and self.indexer is not None:
+            self.indexer.poke()
+        return result
 
     def unit(self, work: Callable[[], T], *, write: bool) -> T:
         """Run ``work`` — any number of ``read``/``write`` calls — as ONE transaction.
@@ -59,11 +79,27 @@ class Store:
             finally:
                 self._local.unit = None
 
-        return run_transaction(self.connections, body, write=write)
+        result = run_transaction(self.connections, body, write=write)
+        if write and self.indexer is not None:
+            self.indexer.poke()
+        return result
+
+    def index_pending(self, limit: int = 2000) -> int:
+        """Index up to ``limit`` contacts of the search backlog now; returns how many."""
+        return run_transaction(
+            self.connections,
+            lambda raw: Repository(raw, self.dialect).index_pending(limit),
+            write=True,
+        )
+
+    def search_backlog(self) -> int:
+        return self.read(lambda repo: repo.search_backlog())
 
     def ping(self) -> None:
         self.read(lambda repo: repo.sql.scalar("SELECT 1"))
 
     def dispose(self) -> None:
+        if self.indexer is not None:
+            self.indexer.stop()
         self.connections.close()
         self.engine.dispose()

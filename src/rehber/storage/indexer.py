@@ -1,0 +1,69 @@
+"""Background search indexing for SQLite (see migration 0002).
+
+New contacts wait in a backlog that searches scan directly; this thread moves them into the
+FTS index once writes have been quiet for a moment, in bounded batches, so a bulk import runs
+at storage speed and the index catches up afterwards. Each batch is one write transaction:
+a crash leaves every contact either indexed or still in the backlog, never half of either.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+logger = logging.getLogger("rehber.indexer")
+
+QUIET_SECONDS = 0.2
+BATCH = 2000
+
+
+class SearchIndexer:
+    """Runs ``index_batch(limit) -> indexed`` whenever writes pause, until the backlog is empty."""
+
+    def __init__(self, index_batch: Callable[[int], int]) -> None:
+        self.index_batch = index_batch
+        self.last_write = 0.0
+        self.wake = threading.Event()
+        self.stopping = False
+        self.thread: threading.Thread | None = None
+        self.lock = threading.Lock()
+
+    def poke(self) -> None:
+        """Note a write; the backlog will be indexed once writes pause."""
+        self.last_write = time.monotonic()
+        self.wake.set()
+        if self.thread is None:
+            with self.lock:
+                if self.thread is None and not self.stopping:
+                    self.thread = threading.Thread(
+                        target=self._run, name="rehber-search-indexer", daemon=True
+                    )
+                    self.thread.start()
+
+    def stop(self) -> None:
+        self.stopping = True
+        self.wake.set()
+        if self.thread is not None:
+            self.thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self.stopping:
+            self.wake.wait()
+            self.wake.clear()
+            try:
+                self._drain()
+            except Exception:  # never let the thread die: the backlog stays searchable
+                logger.exception("search indexing failed; will retry on the next write")
+
+    def _drain(self) -> None:
+        while not self.stopping:
+            quiet_for = time.monotonic() - self.last_write
+            if quiet_for < QUIET_SECONDS:
+                # A deliberate pause, not synchronisation: let bursts of writes finish first.
+                self.wake.wait(QUIET_SECONDS - quiet_for)
+                self.wake.clear()
+                continue
+            if self.index_batch(BATCH) < BATCH:
+                return
