@@ -142,3 +142,23 @@ def test_subscribe_with_unknown_contact_changes_nothing(api: Api, services: Serv
     )
     assert reply.code == 465
     assert snapshot(services) == before
+
+
+def test_deep_pages_follow_membership_changes(api: Api, services: Services) -> None:
+    """Pages beyond the 5,000th member are served from cached page boundaries; every change
+    of membership must retire them."""
+    group = api.add_group("Büyük")
+    items = [{"name": f"K{i}", "groups": {"group": {"id": group}}} for i in range(7_100)]
+    ids = [r["id"] for r in api.ok("add-contacts", {"contacts": {"contact": items}}).bulk()]
+    page = {"group": {"id": group, "page": 8, "rowCount": 1000}}
+    assert api.ok("get-group-contacts", page).contact_ids() == ids[7000:]
+    api.ok("unsubscribe-group", {"contact": {"id": ids[10]}, "group": {"id": group}})
+    assert api.ok("get-group-contacts", page).contact_ids() == ids[7001:]
+    page6 = {"group": {"id": group, "page": 6, "rowCount": 1000}}
+    assert api.ok("get-group-contacts", page6).contact_ids() == ids[5001:6001]
+    api.ok("delete-contact", {"contact": {"id": ids[7050]}})
+    assert api.ok("get-group-contacts", page).contact_ids() == ids[7001:7050] + ids[7051:]
+    odd = {"group": {"id": group, "page": 21, "rowCount": 350}}
+    assert api.ok("get-group-contacts", odd).contact_ids() == [i for i in ids if i not in (ids[10], ids[7050])][7000:7098]
+    past = {"group": {"id": group, "page": 9, "rowCount": 1000}}
+    assert api.call("get-group-contacts", past).code == 465

@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from rehber.storage.anchors import MIN_OFFSET, STEP, PageAnchors
 from rehber.storage.sql import Sql
 from rehber.types import Account, ApiKey, Contact, CustomField, FieldValue, Group
 
@@ -124,9 +125,10 @@ def _api_key(row: Sequence[Any]) -> ApiKey:
 class Repository:
     """Storage operations on one open transaction."""
 
-    def __init__(self, connection: Any, dialect: str) -> None:
+    def __init__(self, connection: Any, dialect: str, anchors: PageAnchors | None = None) -> None:
         """``connection`` is the driver's (sqlite3 or psycopg) inside an open transaction."""
         self.dialect = dialect
+        self.anchors = anchors
         self.sql = Sql(connection, dialect)
         self._contact_columns = _CONTACT_COLUMNS[dialect]
 
@@ -492,7 +494,8 @@ class Repository:
         for group_id, delta in sorted(deltas.items()):
             if delta:
                 self.sql.run(
-                    "UPDATE groups SET member_count = member_count + :delta "
+                    "UPDATE groups SET member_count = member_count + :delta, "
+                    "member_version = member_version + 1 "
                     "WHERE account_id = :account AND id = :id",
                     {"delta": delta, "account": account_id, "id": group_id},
                 )
@@ -503,14 +506,48 @@ class Repository:
         self, account_id: int, group_id: int, limit: int, offset: int
     ) -> list[Contact]:
         """One page of a group's members, ascending contact id."""
+        params = {"account": account_id, "group": group_id, "limit": limit, "offset": offset}
+        start = ""
+        if offset >= MIN_OFFSET and self.anchors is not None:
+            anchor = self._anchor(account_id, group_id, offset // STEP)
+            if anchor is None:
+                return []  # past the end
+            params["from"], params["offset"] = anchor, offset % STEP
+            start = "AND contact_id >= :from "
         rows = self.sql.rows(
             f"SELECT {self._contact_columns} FROM ("
             " SELECT contact_id FROM memberships WHERE account_id = :account AND group_id = :group"
-            " ORDER BY contact_id LIMIT :limit OFFSET :offset"
+            f" {start}ORDER BY contact_id LIMIT :limit OFFSET :offset"
             ") p JOIN contacts c ON c.account_id = :account AND c.id = p.contact_id ORDER BY c.id",
-            {"account": account_id, "group": group_id, "limit": limit, "offset": offset},
+            params,
         )
         return [_contact(r) for r in rows]
+
+    def _anchor(self, account_id: int, group_id: int, index: int) -> int | None:
+        """The contact id at position ``index * STEP`` of the group (None past the end)."""
+        assert self.anchors is not None
+        version = self.sql.scalar(
+            "SELECT member_version FROM groups WHERE account_id = :account AND id = :group",
+            {"account": account_id, "group": group_id},
+        )
+        known = self.anchors.get(account_id, group_id, version)
+        while len(known) <= index:
+            following = self.sql.scalar(
+                "SELECT contact_id FROM memberships WHERE account_id = :account "
+                "AND group_id = :group AND contact_id >= :from "
+                "ORDER BY contact_id LIMIT 1 OFFSET :skip",
+                {
+                    "account": account_id,
+                    "group": group_id,
+                    "from": known[-1] if known else 0,
+                    "skip": STEP if known else 0,
+                },
+            )
+            if following is None:
+                break
+            known.append(following)
+        self.anchors.put(account_id, group_id, version, known)
+        return known[index] if index < len(known) else None
 
     def search_page(self, account_id: int, needle: str, limit: int, offset: int) -> list[Contact]:
         """Contacts whose ``search_text`` contains ``needle``, ascending id (index-backed)."""
@@ -528,7 +565,8 @@ class Repository:
             params["phrase"] = '"' + needle.replace('"', '""') + '"'
             match = (
                 "c.id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH :phrase "
-                "UNION SELECT id FROM contacts WHERE search_pending = 1 "
+                "UNION SELECT id FROM contacts INDEXED BY ix_contacts_search_pending "
+                "WHERE search_pending = 1 "
                 f"AND account_id = :account AND {like})"
             )
         else:

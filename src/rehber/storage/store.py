@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 
+from rehber.storage.anchors import PageAnchors
 from rehber.storage.engine import (
     SqliteConnections,
     connections_for,
@@ -28,6 +29,7 @@ class Store:
         self.dialect = engine.dialect.name
         self.connections = connections_for(engine)
         self._local = threading.local()
+        self.anchors = PageAnchors()
         self.indexer: SearchIndexer | None = None
         if background_indexing and isinstance(self.connections, SqliteConnections):
             self.indexer = SearchIndexer(self.index_pending)
@@ -59,7 +61,9 @@ class Store:
                 raise RuntimeError("a write inside a read-only unit of work")
             return work(repo)
         result = run_transaction(
-            self.connections, lambda raw: work(Repository(raw, self.dialect)), write=write
+            self.connections,
+            lambda raw: work(Repository(raw, self.dialect, self.anchors)),
+            write=write,
         )
         if write and self.indexer is not None:
             self.indexer.poke()
@@ -73,7 +77,7 @@ class Store:
         """
 
         def body(raw: Any) -> T:
-            self._local.unit = (Repository(raw, self.dialect), write)
+            self._local.unit = (Repository(raw, self.dialect, self.anchors), write)
             try:
                 return work()
             finally:
@@ -88,7 +92,7 @@ class Store:
         """Index up to ``limit`` contacts of the search backlog now; returns how many."""
         return run_transaction(
             self.connections,
-            lambda raw: Repository(raw, self.dialect).index_pending(limit),
+            lambda raw: Repository(raw, self.dialect, self.anchors).index_pending(limit),
             write=True,
         )
 

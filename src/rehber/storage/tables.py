@@ -54,6 +54,8 @@ groups = sa.Table(
     sa.Column("name", sa.String(255), nullable=False),
     # Direct members, kept in step with ``memberships`` inside every write transaction.
     sa.Column("member_count", sa.BigInteger, nullable=False, server_default="0"),
+    # Bumped on every membership change: keys the cache of deep-page boundaries.
+    sa.Column("member_version", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 contacts = sa.Table(
