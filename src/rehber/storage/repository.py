@@ -18,6 +18,7 @@ import orjson
 
 from rehber.storage.anchors import MIN_OFFSET, STEP, PageAnchors
 from rehber.storage.sql import Sql
+from rehber.storage.statistics import InsertTally
 from rehber.types import Account, ApiKey, Contact, CustomField, FieldValue, Group
 
 # Ids outside this range cannot exist; filtering them avoids driver overflow errors.
@@ -125,11 +126,17 @@ def _api_key(row: Sequence[Any]) -> ApiKey:
 class Repository:
     """Storage operations on one open transaction."""
 
-    def __init__(self, connection: Any, dialect: str, anchors: PageAnchors | None = None) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        dialect: str,
+        anchors: PageAnchors | None = None,
+        tally: InsertTally | None = None,
+    ) -> None:
         """``connection`` is the driver's (sqlite3 or psycopg) inside an open transaction."""
         self.dialect = dialect
         self.anchors = anchors
-        self.sql = Sql(connection, dialect)
+        self.sql = Sql(connection, dialect, tally)
         self._contact_columns = _CONTACT_COLUMNS[dialect]
 
     # -- accounts and keys -------------------------------------------------------------
@@ -323,10 +330,18 @@ class Repository:
             ]
         # SQLite: new contacts join the search backlog (see migration 0002).
         pending = 1 if self.dialect == "sqlite" else 0
-        self.sql.many(
-            "INSERT INTO contacts "
-            "(account_id, id, name, surname, email, gsm, search_text, search_pending) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        self.sql.insert_rows(
+            "contacts",
+            (
+                "account_id",
+                "id",
+                "name",
+                "surname",
+                "email",
+                "gsm",
+                "search_text",
+                "search_pending",
+            ),
             [
                 (account_id, new_id, r.name, r.surname, r.email, r.gsm, r.search_text, pending)
                 for new_id, r in zip(new_ids, rows, strict=True)
@@ -432,9 +447,9 @@ class Repository:
 
     def insert_field_values(self, account_id: int, values: Sequence[tuple[int, int, str]]) -> None:
         """Insert ``(contact_id, field_id, value)`` rows for contacts that have none yet."""
-        self.sql.many(
-            "INSERT INTO contact_fields (account_id, contact_id, field_id, value) "
-            "VALUES (?, ?, ?, ?)",
+        self.sql.insert_rows(
+            "contact_fields",
+            ("account_id", "contact_id", "field_id", "value"),
             [(account_id, c, f, v) for c, f, v in values],
         )
 
@@ -449,8 +464,9 @@ class Repository:
         new = [p for p in wanted if p not in present]
         if not new:
             return
-        self.sql.many(
-            "INSERT INTO memberships (account_id, group_id, contact_id) VALUES (?, ?, ?)",
+        self.sql.insert_rows(
+            "memberships",
+            ("account_id", "group_id", "contact_id"),
             [(account_id, g, c) for g, c in new],
         )
         deltas: dict[int, int] = defaultdict(int)
@@ -626,6 +642,29 @@ class Repository:
                     "INSERT INTO sqlite_sequence (name, seq) VALUES (:t, :v)",
                     {"t": table, "v": value - 1},
                 )
+
+    # -- emulator resets (rehber.emulator) ---------------------------------------------
+
+    def delete_account_data(self, account_id: int) -> None:
+        """Every group, contact, custom field and membership of one account; the account and
+        its keys stay."""
+        for table in ("memberships", "contact_fields", "contacts", "groups", "custom_fields"):
+            self.sql.run(
+                f"DELETE FROM {table} WHERE account_id = :account", {"account": account_id}
+            )
+
+    def delete_all_accounts(self) -> None:
+        """Every row of every account, accounts and keys included."""
+        for table in (
+            "memberships",
+            "contact_fields",
+            "contacts",
+            "groups",
+            "custom_fields",
+            "api_keys",
+            "accounts",
+        ):
+            self.sql.run(f"DELETE FROM {table}")
 
 
 def _by_group(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:

@@ -5,8 +5,8 @@ indexed lookups, and building, caching and executing Core statements cost far mo
 SQLite needs to answer them. Queries are written once with ``:name`` parameters and two
 portable extensions, and adapted per dialect on first use:
 
-* ``col IN @ids`` — membership in a list parameter (SQLite: ``json_each`` over a JSON array;
-  PostgreSQL: ``= ANY(%(ids)s)``), so one cached statement serves any list length.
+* ``col IN @ids`` — membership in a list of ids (SQLite: ``json_each`` over a JSON array;
+  PostgreSQL: ``= ANY(CAST(%(ids)s AS bigint[]))``), so one statement serves any length.
 * ``:name`` becomes ``%(name)s`` for psycopg; ``%`` in literals is doubled.
 """
 
@@ -17,6 +17,8 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
+
+from rehber.storage.statistics import InsertTally
 
 Params = Mapping[str, Any]
 
@@ -29,7 +31,9 @@ _NAMED = re.compile(r"(?<![:\w]):(\w+)")
 def spell(query: str, dialect: str) -> str:
     """``query`` in the dialect's own syntax."""
     if dialect == "postgresql":
-        query = _IN_LIST.sub(r"\1 = ANY(:\2)", query)
+        # The explicit cast keeps the comparison bigint = bigint, so it can be an index
+        # condition (psycopg sends small integers as a smallint[]).
+        query = _IN_LIST.sub(r"\1 = ANY(CAST(:\2 AS bigint[]))", query)
         return _NAMED.sub(r"%(\1)s", query.replace("%", "%%"))
     return _IN_LIST.sub(r"\1 IN (SELECT value FROM json_each(:\2))", query)
 
@@ -45,9 +49,10 @@ def _json_array(values: Any) -> str:
 class Sql:
     """Raw statements on one DBAPI connection inside the caller's transaction."""
 
-    def __init__(self, connection: Any, dialect: str) -> None:
+    def __init__(self, connection: Any, dialect: str, tally: InsertTally | None = None) -> None:
         self.connection = connection
         self.dialect = dialect
+        self.tally = tally
         self._sqlite = dialect == "sqlite"
 
     def _params(self, params: Params) -> Params:
@@ -83,6 +88,27 @@ class Sql:
         cursor = self.connection.execute(spell(query, self.dialect), self._params(params or {}))
         try:
             return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows: COPY on PostgreSQL (one stream), executemany on SQLite."""
+        if not rows:
+            return
+        if self.tally is not None:
+            self.tally.add(len(rows))
+        names = ", ".join(columns)
+        if self._sqlite:
+            marks = ", ".join("?" * len(columns))
+            self.many(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+            return
+        cursor = self.connection.cursor()
+        try:
+            with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
         finally:
             cursor.close()
 

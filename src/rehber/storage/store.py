@@ -17,6 +17,7 @@ from rehber.storage.engine import (
 )
 from rehber.storage.indexer import SearchIndexer
 from rehber.storage.repository import Repository
+from rehber.storage.statistics import ANALYZE, InsertTally
 
 T = TypeVar("T")
 
@@ -30,6 +31,7 @@ class Store:
         self.connections = connections_for(engine)
         self._local = threading.local()
         self.anchors = PageAnchors()
+        self.tally = InsertTally() if self.dialect == "postgresql" else None
         self.indexer: SearchIndexer | None = None
         if background_indexing and isinstance(self.connections, SqliteConnections):
             self.indexer = SearchIndexer(self.index_pending)
@@ -61,13 +63,20 @@ class Store:
                 raise RuntimeError("a write inside a read-only unit of work")
             return work(repo)
         result = run_transaction(
-            self.connections,
-            lambda raw: work(Repository(raw, self.dialect, self.anchors)),
-            write=write,
+            self.connections, lambda raw: work(self._repository(raw)), write=write
         )
-        if write and self.indexer is not None:
-            self.indexer.poke()
+        if write:
+            self._after_write()
         return result
+
+    def _repository(self, raw: Any) -> Repository:
+        return Repository(raw, self.dialect, self.anchors, self.tally)
+
+    def _after_write(self) -> None:
+        if self.indexer is not None:
+            self.indexer.poke()
+        if self.tally is not None and self.tally.due():
+            run_transaction(self.connections, lambda raw: raw.execute(ANALYZE), write=True)
 
     def unit(self, work: Callable[[], T], *, write: bool) -> T:
         """Run ``work`` — any number of ``read``/``write`` calls — as ONE transaction.
@@ -77,22 +86,22 @@ class Store:
         """
 
         def body(raw: Any) -> T:
-            self._local.unit = (Repository(raw, self.dialect, self.anchors), write)
+            self._local.unit = (self._repository(raw), write)
             try:
                 return work()
             finally:
                 self._local.unit = None
 
         result = run_transaction(self.connections, body, write=write)
-        if write and self.indexer is not None:
-            self.indexer.poke()
+        if write:
+            self._after_write()
         return result
 
     def index_pending(self, limit: int = 2000) -> int:
         """Index up to ``limit`` contacts of the search backlog now; returns how many."""
         return run_transaction(
             self.connections,
-            lambda raw: Repository(raw, self.dialect, self.anchors).index_pending(limit),
+            lambda raw: self._repository(raw).index_pending(limit),
             write=True,
         )
 
