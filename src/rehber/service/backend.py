@@ -235,7 +235,9 @@ class Backend:
         def work(repo: Repository) -> Contact:
             _check_references(repo, account, contact)
             contact_id = self._store_new(repo, account, [contact])[0]
-            return repo.get_contacts(account.id, [contact_id])[0]
+            if account.duplicate_gsm == "merge":  # may have updated an older contact
+                return repo.get_contacts(account.id, [contact_id])[0]
+            return _as_stored(contact_id, contact)
 
         return self.store.write(work)
 
@@ -329,7 +331,9 @@ class Backend:
         repo.insert_field_values(
             account.id, [(cid, f, v) for cid, ct in pairs for f, v in ct.fields.items() if v]
         )
-        repo.add_memberships(account.id, [(g, cid) for cid, ct in pairs for g in ct.groups or ()])
+        repo.add_memberships(
+            account.id, [(g, cid) for cid, ct in pairs for g in ct.groups or ()], new_contacts=True
+        )
         return ids
 
     def _merge_or_insert(self, repo: Repository, account: Account, contact: CleanContact) -> int:
@@ -372,6 +376,20 @@ class Backend:
         if replace_groups:
             repo.remove_memberships(account.id, [(g, contact_id) for g in current - wanted])
         repo.add_memberships(account.id, [(g, contact_id) for g in wanted - current])
+
+
+def _as_stored(contact_id: int, contact: CleanContact) -> Contact:
+    """A newly inserted contact as a read would return it (fields and groups by id)."""
+    row = contact.row
+    return Contact(
+        id=contact_id,
+        name=row.name,
+        surname=row.surname,
+        email=row.email,
+        gsm=row.gsm,
+        custom_fields=tuple(FieldValue(f, v) for f, v in sorted(contact.fields.items()) if v),
+        groups=tuple(sorted(set(contact.groups or ()))),
+    )
 
 
 def _non_empty(found: tuple[Contact, ...]) -> tuple[Contact, ...]:

@@ -455,12 +455,18 @@ class Repository:
 
     # -- memberships -------------------------------------------------------------------
 
-    def add_memberships(self, account_id: int, pairs: Iterable[tuple[int, int]]) -> None:
-        """Add ``(group_id, contact_id)`` pairs not already present; counts follow."""
+    def add_memberships(
+        self, account_id: int, pairs: Iterable[tuple[int, int]], *, new_contacts: bool = False
+    ) -> None:
+        """Add ``(group_id, contact_id)`` pairs not already present; counts follow.
+
+        ``new_contacts``: the contacts were inserted in this transaction, so none of the pairs
+        can exist yet and the lookup is skipped.
+        """
         wanted = sorted(set(pairs))
         if not wanted:
             return
-        present = self._present_pairs(account_id, wanted)
+        present = set() if new_contacts else self._present_pairs(account_id, wanted)
         new = [p for p in wanted if p not in present]
         if not new:
             return
