@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 8080
 DATABASE ?= sqlite:///./rehber.db
+LINT_PATHS := src tests $(wildcard bench)
 
 .PHONY: run test check lint typecheck format bench clean venv
 
@@ -24,8 +25,8 @@ run: $(STAMP)
 	$(BIN)/rehber serve --database '$(DATABASE)' --host $(HOST) --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -36,8 +37,8 @@ test: check
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests bench
-	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format $(LINT_PATHS)
+	$(BIN)/ruff check --fix $(LINT_PATHS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
