@@ -105,6 +105,17 @@ def main() -> None:
     default=16 * 1024 * 1024,
     show_default=True,
 )
+@click.option(
+    "--emulator",
+    is_flag=True,
+    help="Test-double mode: /_rehber/ control API, request journal, faults (docs/testing.md).",
+)
+@click.option(
+    "--id-start",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Emulator: on an empty database (and after a full reset) every id sequence starts here.",
+)
 def serve(
     host: str,
     port: int,
@@ -113,15 +124,25 @@ def serve(
     workers: int,
     wire_generation: str,
     max_body_bytes: int,
+    emulator: bool,
+    id_start: int | None,
 ) -> None:
     """Serve the API (migrating SQLite databases first).
 
     \b
-    Example:
+    Examples:
       rehber serve --port 8080 --database sqlite:///./rehber.db
+      rehber serve --emulator --id-start 1000 --database sqlite:///./emulator.db
     """
     import uvicorn
 
+    if id_start is not None and not emulator:
+        raise click.UsageError("--id-start needs --emulator")
+    if emulator and workers != 1:
+        # The journal and the faults live in the memory of one process.
+        raise click.UsageError("--emulator runs one worker (journal and faults are in memory)")
+    os.environ["REHBER_EMULATOR"] = "1" if emulator else ""
+    os.environ["REHBER_ID_START"] = str(id_start) if id_start is not None else ""
     os.environ["REHBER_DATABASE_URL"] = database
     os.environ["REHBER_WIRE_GENERATION"] = wire_generation
     os.environ["REHBER_MAX_BODY_BYTES"] = str(max_body_bytes)
@@ -131,7 +152,10 @@ def serve(
         _store(database, schema).dispose()  # migrate once, before workers race to do it
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    click.echo(f"rehber {__version__} serving on http://{host}:{port} ({_safe_url(database)})")
+    mode = " in emulator mode" if emulator else ""
+    click.echo(
+        f"rehber {__version__} serving{mode} on http://{host}:{port} ({_safe_url(database)})"
+    )
     uvicorn.run(
         "rehber.server.app:create_app_from_env",
         factory=True,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import gc
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rehber import wire
@@ -22,6 +23,9 @@ from rehber.service.accounts import AccountService
 from rehber.service.backend import Backend
 from rehber.storage.migrate import upgrade
 from rehber.storage.store import Store
+
+if TYPE_CHECKING:
+    from rehber.emulator import Emulator
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,10 +43,16 @@ class RehberApp:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.vendor_api = VendorApi(
+        self.vendor_api: ASGIApp = VendorApi(
             services.store, services.accounts, services.backend, services.settings.max_body_bytes
         )
-        self.extensions = _extension_app(services)
+        extra_routes: list[BaseRoute] = []
+        self.emulator: Emulator | None = None
+        if services.settings.emulator:  # journal, faults, /_rehber/ control: docs/testing.md
+            from rehber.emulator import install
+
+            self.vendor_api, extra_routes, self.emulator = install(services, self.vendor_api)
+        self.extensions = _extension_app(services, extra_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/v1/"):
@@ -73,7 +83,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     return AccessLog(app)
 
 
-def _extension_app(services: Services) -> Starlette:
+def _extension_app(services: Services, extra_routes: list[BaseRoute]) -> Starlette:
     async def health(_request: Request) -> Response:
         try:
             await run_in_threadpool(services.store.ping)
@@ -99,6 +109,7 @@ def _extension_app(services: Services) -> Starlette:
         routes=[
             Route("/_rehber/health", health, methods=["GET"]),
             Route("/_rehber/openapi.json", openapi, methods=["GET"]),
+            *extra_routes,
         ],
         exception_handlers={404: not_found, 405: not_found},
     )

@@ -27,6 +27,10 @@ class Settings:
     pool_size: int = 8
     # SQLite: index new contacts for search in a background thread once writes pause.
     background_indexing: bool = True
+    # Emulator mode (docs/testing.md): control API under /_rehber/, request journal, faults.
+    emulator: bool = False  # REHBER_EMULATOR=1
+    # Emulator: first id of every id sequence on an empty database and after a full reset.
+    id_start: int | None = None  # REHBER_ID_START
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -36,6 +40,8 @@ class Settings:
             wire_generation=_generation(env.get("REHBER_WIRE_GENERATION", "current")),
             max_body_bytes=int(env.get("REHBER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
             database_schema=env.get("REHBER_DATABASE_SCHEMA") or None,
+            emulator=env.get("REHBER_EMULATOR", "") in ("1", "true", "yes"),
+            id_start=int(env["REHBER_ID_START"]) if env.get("REHBER_ID_START") else None,
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
