@@ -7,6 +7,7 @@ one place, with HTTP status equal to the vendor code.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -77,6 +78,7 @@ class VendorApi:
         self.accounts = accounts
         self.backend = backend
         self.max_body_bytes = max_body_bytes
+        self.batcher = WriteBatcher(store) if store.dialect == "sqlite" else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         action, fmt = route(scope["path"])
@@ -112,20 +114,66 @@ class VendorApi:
         # the thread pool so they never stall other requests.
         if action.name in _RUN_IN_THREAD:
             return await run_in_threadpool(self._respond, action, fmt, body)
+        if action.writes and self.batcher is not None:
+            act = self._act(action, wire.parse(fmt, body))
+            account, result = await self.batcher.submit(act)
+            return wire.encode_success(fmt, action, result, account.wire_generation)
         return self._respond(action, fmt, body)
 
     def _respond(self, action: Action, fmt: wire.Format, body: bytes) -> bytes:
         """parse -> authenticate -> decode -> backend -> encode (401 before 422, as the vendor)."""
-        tree = wire.parse(fmt, body)
-        creds = wire.credentials(tree)
-        handler: Callable[[Account, Any], Any] = getattr(self.backend, action.handler)
-
-        def act() -> tuple[Account, Any]:
-            account = self.accounts.authenticate(creds.key, creds.hash)
-            return account, handler(account, wire.decode_command(action, tree))
-
+        act = self._act(action, wire.parse(fmt, body))
         account, result = self.store.unit(act, write=action.writes)
         return wire.encode_success(fmt, action, result, account.wire_generation)
 
+    def _act(self, action: Action, tree: dict[str, wire.Node]) -> Callable[[], Outcome]:
+        creds = wire.credentials(tree)
+        handler: Callable[[Account, Any], Any] = getattr(self.backend, action.handler)
+
+        def act() -> Outcome:
+            account = self.accounts.authenticate(creds.key, creds.hash)
+            return account, handler(account, wire.decode_command(action, tree))
+
+        return act
+
 
 _RUN_IN_THREAD = frozenset({"add-contacts", "delete-contacts", "delete-group"})
+Outcome = tuple[Account, Any]
+
+
+class WriteBatcher:
+    """Group commit for SQLite: writes that arrive together share one transaction.
+
+    Requests whose bodies were read in the same event-loop turn are queued; the batch then
+    runs as savepoint-isolated units of one transaction (``Store.units``), so each request
+    still succeeds or fails on its own, and one commit serves them all.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.pending: list[tuple[Callable[[], Outcome], asyncio.Future[Outcome]]] = []
+
+    async def submit(self, act: Callable[[], Outcome]) -> Outcome:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Outcome] = loop.create_future()
+        if not self.pending:
+            loop.call_soon(self._flush)
+        self.pending.append((act, future))
+        return await future
+
+    def _flush(self) -> None:
+        batch, self.pending = self.pending, []
+        try:
+            outcomes = self.store.units([act for act, _ in batch])
+        except Exception as exc:  # the commit failed: nothing of the batch was applied
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
+            if future.done():  # the client went away; its unit was applied all the same
+                continue
+            if isinstance(outcome, Exception):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -96,6 +96,35 @@ class Store:
         if write:
             self._after_write()
         return result
+
+    def units(self, works: Sequence[Callable[[], T]]) -> list[T | Exception]:
+        """Run several write units in ONE transaction, each isolated by a savepoint.
+
+        Group commit: on SQLite the commit is most of a small write's cost, so concurrent
+        write requests share one. A unit that raises is rolled back to its savepoint and its
+        exception returned in its place; the others are unaffected. If the commit itself fails,
+        the whole call raises and nothing was applied.
+        """
+
+        def body(raw: Any) -> list[T | Exception]:
+            results: list[T | Exception] = []
+            self._local.unit = (self._repository(raw), True)
+            try:
+                for work in works:
+                    raw.execute("SAVEPOINT unit")
+                    try:
+                        results.append(work())
+                    except Exception as exc:
+                        raw.execute("ROLLBACK TO unit")
+                        results.append(exc)
+                    raw.execute("RELEASE unit")
+            finally:
+                self._local.unit = None
+            return results
+
+        results = run_transaction(self.connections, body, write=True)
+        self._after_write()
+        return results
 
     def index_pending(self, limit: int = 2000) -> int:
         """Index up to ``limit`` contacts of the search backlog now; returns how many."""
