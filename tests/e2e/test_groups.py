@@ -159,6 +159,9 @@ def test_deep_pages_follow_membership_changes(api: Api, services: Services) -> N
     api.ok("delete-contact", {"contact": {"id": ids[7050]}})
     assert api.ok("get-group-contacts", page).contact_ids() == ids[7001:7050] + ids[7051:]
     odd = {"group": {"id": group, "page": 21, "rowCount": 350}}
-    assert api.ok("get-group-contacts", odd).contact_ids() == [i for i in ids if i not in (ids[10], ids[7050])][7000:7098]
+    assert (
+        api.ok("get-group-contacts", odd).contact_ids()
+        == [i for i in ids if i not in (ids[10], ids[7050])][7000:7098]
+    )
     past = {"group": {"id": group, "page": 9, "rowCount": 1000}}
     assert api.call("get-group-contacts", past).code == 465
