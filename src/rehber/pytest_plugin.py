@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +93,6 @@ class InProcessRehber:
     client: httpx.Client
     control: EmulatorControl
     base_url: str = "http://rehber.test"
-    _closers: list[Any] = field(default_factory=list, repr=False)
 
     def create_account(self, **options: Any) -> EmulatorAccount:
         return self.control.create_account(**options)
@@ -108,10 +107,9 @@ class InProcessRehber:
 @pytest.fixture
 def rehber_app(tmp_path: Path) -> Iterator[InProcessRehber]:
     """The emulator in-process on a fresh SQLite file in ``tmp_path``."""
-    from starlette.testclient import TestClient
-
     from rehber.server.app import build_services, create_app
     from rehber.server.settings import Settings
+    from rehber.testing.asgi import SyncASGITransport
 
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'rehber.db'}",
@@ -121,7 +119,8 @@ def rehber_app(tmp_path: Path) -> Iterator[InProcessRehber]:
     services = build_services(settings)
     app = create_app(services=services)
     try:
-        with TestClient(app, base_url=InProcessRehber.base_url) as client:
+        transport = SyncASGITransport(app)
+        with httpx.Client(transport=transport, base_url=InProcessRehber.base_url) as client:
             yield InProcessRehber(app=app, client=client, control=EmulatorControl(client))
     finally:
         services.store.dispose()
