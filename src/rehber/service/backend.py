@@ -134,12 +134,11 @@ class Backend:
 
     def get_group(self, account: Account, cmd: c.GetGroup) -> Group:
         group_id = _required_group_id(cmd.id)
-        flat = self.store.read(lambda r: r.list_groups(account.id))
-        found = build_tree(flat, (g.parent for g in flat if g.id == group_id))
-        for g in found:
-            if g.id == group_id:
-                return g
-        raise ServiceError(Code.GROUP_NOT_FOUND)
+        subtree = self.store.read(lambda r: r.group_subtree(account.id, group_id))
+        root = next((g for g in subtree if g.id == group_id), None)
+        if root is None:
+            raise ServiceError(Code.GROUP_NOT_FOUND)
+        return next(g for g in build_tree(subtree, (root.parent,)) if g.id == group_id)
 
     def add_group(self, account: Account, cmd: c.AddGroup) -> Group:
         name = _group_name(cmd.name)

@@ -255,6 +255,22 @@ class Repository:
         )
         return [_group(r) for r in rows]
 
+    def group_subtree(self, account_id: int, group_id: int) -> list[Group]:
+        """The group and all its descendants, flat, by id (empty if there is no such group)."""
+        if not 0 < group_id <= MAX_ID:
+            return []
+        rows = self.sql.rows(
+            "WITH RECURSIVE tree(id) AS ("
+            " SELECT id FROM groups WHERE account_id = :account AND id = :id"
+            " UNION ALL"
+            " SELECT g.id FROM groups g"
+            " JOIN tree ON g.account_id = :account AND g.parent_id = tree.id"
+            ") SELECT g.id, g.name, g.member_count, g.parent_id FROM tree"
+            " JOIN groups g ON g.account_id = :account AND g.id = tree.id ORDER BY g.id",
+            {"account": account_id, "id": group_id},
+        )
+        return [_group(r) for r in rows]
+
     def get_group(self, account_id: int, group_id: int) -> Group | None:
         if not 0 < group_id <= MAX_ID:
             return None
