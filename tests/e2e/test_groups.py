@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rehber.server.app import Services
-from tests.support.api import Api
+from tests.support.api import Api, envelope
 from tests.support.snapshot import snapshot
 
 
@@ -165,3 +165,31 @@ def test_deep_pages_follow_membership_changes(api: Api, services: Services) -> N
     )
     past = {"group": {"id": group, "page": 9, "rowCount": 1000}}
     assert api.call("get-group-contacts", past).code == 465
+
+
+def test_a_very_deep_group_chain(api: Api, services: Services, account: object) -> None:
+    """Groups nest to any depth: deeper than Python's recursion limit still works."""
+    from rehber.commands import GetGroups
+
+    new_account = account.account  # type: ignore[attr-defined]
+
+    def chain(repo: object) -> int:
+        parent = None
+        for depth in range(1500):
+            parent = repo.insert_group(new_account.id, f"L{depth}", parent)  # type: ignore[attr-defined]
+        return parent  # type: ignore[return-value]
+
+    deepest = services.store.write(chain)
+    [node] = services.backend.get_groups(new_account, GetGroups())
+    depth = 0
+    while node.children:
+        [node], depth = node.children, depth + 1
+    assert (depth, node.id) == (1499, deepest)
+    # Over the wire the tree is too deep for stock parsers (lxml stops at 256 levels, orjson
+    # at 1024), so check the status line and the closing of the body.
+    response = api.client.post(
+        api.path("get-groups"), content=envelope(api.fmt, api.key, api.hash, {})
+    )
+    assert response.status_code == 200
+    assert response.content.rstrip().endswith(b"</response>" if api.fmt == "xml" else b"]}}")
+    assert api.ok("get-group", {"group": {"id": deepest}}).group()["name"] == "L1499"

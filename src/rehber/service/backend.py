@@ -38,16 +38,29 @@ class CleanContact:
 
 
 def build_tree(flat: Sequence[Group], root_ids: Iterable[int | None] = (None,)) -> list[Group]:
-    """Nest a flat, id-ordered group list: the groups whose parent is in ``root_ids``."""
+    """Nest a flat, id-ordered group list: the groups whose parent is in ``root_ids``.
+
+    Iterative (groups nest to any depth, deeper than Python's recursion limit); leaves are
+    reused as they are, only groups with children are rebuilt.
+    """
     by_parent: dict[int | None, list[Group]] = {}
     for g in flat:
         by_parent.setdefault(g.parent, []).append(g)
-
-    def nest(g: Group) -> Group:
-        kids = tuple(nest(k) for k in by_parent.get(g.id, ()))
-        return Group(id=g.id, name=g.name, count=g.count, parent=g.parent, children=kids)
-
-    return [nest(g) for parent in root_ids for g in by_parent.get(parent, ())]
+    roots = [g for parent in root_ids for g in by_parent.get(parent, ())]
+    built: dict[int, Group] = {}
+    stack = [(g, False) for g in reversed(roots)]
+    while stack:
+        group, expanded = stack.pop()
+        kids = by_parent.get(group.id)
+        if not kids:
+            built[group.id] = group
+        elif not expanded:
+            stack.append((group, True))
+            stack.extend((k, False) for k in reversed(kids))
+        else:
+            children = tuple(built[k.id] for k in kids)
+            built[group.id] = Group(group.id, group.name, group.count, group.parent, children)
+    return [built[g.id] for g in roots]
 
 
 def _paging(page: int | None, row_count: int | None) -> tuple[int, int]:
