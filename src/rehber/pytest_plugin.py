@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -68,19 +69,24 @@ def rehber_account(
 ) -> Iterator[EmulatorAccount]:
     """A fresh, isolated account: ``key``, ``hash``, ``base_url``, ``client``, ``http``."""
     account = rehber_server.create_account(name=request.node.name[:200])
-    account.client = sdk_client(account) or account.http
+    sdk = sdk_client(account)
+    account.client = sdk or account.http
     yield account
     account.clear_faults()
+    if sdk is not None and callable(getattr(sdk, "close", None)):
+        sdk.close()
 
 
 def sdk_client(account: EmulatorAccount) -> Any | None:
-    """``rehber.Client`` for the account when this rehber ships one, else ``None``."""
-    try:
-        from rehber import Client  # type: ignore[attr-defined]
-    except ImportError:
+    """``rehber.Client`` for the account when this rehber ships one, else ``None``.
+
+    Looked up at run time: the plugin works the same with and without the client package.
+    """
+    client_class = getattr(importlib.import_module("rehber"), "Client", None)
+    if client_class is None:
         return None
     try:
-        return Client(key=account.key, hash=account.hash, base_url=account.base_url)
+        return client_class(key=account.key, hash=account.hash, base_url=account.base_url)
     except TypeError:
         return None
 

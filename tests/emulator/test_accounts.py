@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from rehber.credentials import derive_hash
+from rehber.emulator.middleware import EmulatorMiddleware
 from rehber.server.app import RehberApp, create_app
 from rehber.server.v1 import VendorApi
 from rehber.testing import ControlError, EmulatorControl
@@ -123,11 +124,21 @@ def test_control_api_is_absent_without_emulator_mode(
         assert client.request(method, path).status_code == 404
 
 
-def test_vendor_api_is_unwrapped_without_emulator_mode(database: Database) -> None:
-    """No emulator code runs on /v1 unless --emulator: the vendor API is called directly."""
-    plain = create_app(database.settings())
-    inner = plain.app  # type: ignore[attr-defined]
+def _chain(app: object) -> list[object]:
+    """An ASGI app and every app it wraps (middlewares keep theirs in ``.app``)."""
+    found = [app]
+    while hasattr(found[-1], "app"):
+        found.append(found[-1].app)  # type: ignore[attr-defined]
+    return found
+
+
+@pytest.mark.parametrize("emulator", [False, True])
+def test_emulator_code_runs_on_v1_only_in_emulator_mode(database: Database, emulator: bool) -> None:
+    """Without --emulator no emulator middleware sits in front of the vendor API."""
+    inner = create_app(database.settings(emulator=emulator)).app  # type: ignore[attr-defined]
     assert isinstance(inner, RehberApp)
-    assert type(inner.vendor_api) is VendorApi
-    assert inner.emulator is None
+    chain = _chain(inner.vendor_api)
+    assert type(chain[-1]) is VendorApi
+    assert any(isinstance(app, EmulatorMiddleware) for app in chain) is emulator
+    assert (inner.emulator is not None) is emulator
     inner.services.store.dispose()

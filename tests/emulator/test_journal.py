@@ -7,7 +7,9 @@ from starlette.testclient import TestClient
 
 from rehber.emulator.journal import MAX_BODY_CHARS, Entry, Journal, clip
 from rehber.emulator.masking import mask_body
+from rehber.server.app import build_services, create_app
 from rehber.testing import EmulatorAccount, EmulatorControl
+from tests.conftest import Database
 
 
 def test_journal_records_each_request(alice: EmulatorAccount, control: EmulatorControl) -> None:
@@ -130,3 +132,24 @@ def test_journal_is_bounded() -> None:
     long = "x" * (MAX_BODY_CHARS + 10)
     assert clip(long).endswith("[10 more characters]")
     assert clip("short") == "short"
+
+
+def test_large_bodies_are_journaled_and_clipped(alice: EmulatorAccount) -> None:
+    contacts = [{"name": f"Kişi {i}", "gsm": f"0532{i:07d}"} for i in range(2500)]
+    reply = alice.http.call("add-contacts", {"contacts": {"contact": contacts}})
+    assert reply.ok
+    [entry] = alice.requests("add-contacts")
+    assert entry["account_id"] == alice.account_id  # credentials found off the event loop
+    assert entry["request"].endswith("more characters]")
+    assert alice.hash not in entry["request"]
+
+
+def test_oversized_bodies_still_get_the_vendor_400(database: Database) -> None:
+    services = build_services(database.settings(emulator=True, max_body_bytes=1000))
+    with TestClient(create_app(services=services)) as client:
+        response = client.post("/v1/get-groups/json", content=b"{" + b" " * 5000 + b"}")
+        assert response.status_code == 400
+        assert response.json()["response"]["status"]["code"] == 400
+        [entry] = client.get("/_rehber/requests").json()["requests"]
+        assert (entry["status"], entry["account_id"]) == (400, None)
+    services.store.dispose()

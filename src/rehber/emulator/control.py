@@ -13,6 +13,7 @@ Unknown paths and methods answer a JSON 404/405 in the same error shape as bad i
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -36,6 +37,7 @@ from rehber.emulator.seeding import apply_seed, plan_seed
 from rehber.emulator.state import AccountRequest, Emulator
 from rehber.wire.actions import ACTIONS
 
+logger = logging.getLogger("rehber.emulator")
 Handler = Callable[[Request], Awaitable[Response]]
 _YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
@@ -63,6 +65,9 @@ def _guard(handler: Handler) -> Handler:
             return await handler(request)
         except ControlError as exc:
             return exc.response()
+        except Exception:  # e.g. the database is down: still the one error shape
+            logger.exception("control request failed")
+            return error_response(503, "the emulator could not complete the request (see log)")
 
     return guarded
 
