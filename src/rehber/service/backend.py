@@ -26,6 +26,10 @@ from rehber.types import Account, BulkItemResult, Contact, FieldValue, Group
 
 MAX_PAGE_SIZE = 1000
 MAX_BULK = 10_000
+# Longer than any stored search text (three 255-character fields and two number forms), so a
+# longer key cannot match; sent to the database it would break SQLite's 50,000-byte LIKE
+# pattern limit (a 503) or make PostgreSQL scan with a megabyte pattern.
+MAX_SEARCH_KEY = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +289,8 @@ class Backend:
     def search_contacts(self, account: Account, cmd: c.SearchContacts) -> tuple[Contact, ...]:
         needle = search_needle(cmd.key)
         limit, offset = _paging(cmd.page, cmd.row_count)
+        if len(needle) > MAX_SEARCH_KEY:
+            raise ServiceError(Code.CONTACT_NOT_FOUND)
         found = self.store.read(lambda r: r.search_page(account.id, needle, limit, offset))
         return _non_empty(tuple(found))
 

@@ -1,0 +1,15 @@
+"""Defects the reliability suite found, each pinned by the smallest request that showed it."""
+
+from __future__ import annotations
+
+from tests.support.api import Api
+
+
+def test_megabyte_search_key_finds_nothing_instead_of_failing(api: Api) -> None:
+    """A 1 MB key broke SQLite's LIKE pattern limit ("pattern too complex"): 503."""
+    api.add_contact(name="Ayşe", gsm="5321234567")
+    for key in ("a" * 1_000_000, "ayşe" * 300, "5" * 5000):
+        reply = api.call("search-contacts", {"search": {"key": key}})
+        assert (reply.status, reply.code) == (465, 465)
+    assert api.call("search-contacts", {"search": {"key": "ayşe"}}).code == 200
+
