@@ -30,6 +30,7 @@ MAX_BULK = 10_000
 # longer key cannot match; sent to the database it would break SQLite's 50,000-byte LIKE
 # pattern limit (a 503) or make PostgreSQL scan with a megabyte pattern.
 MAX_SEARCH_KEY = 1024
+MAX_OFFSET = 2**62
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,9 @@ def _paging(page: int | None, row_count: int | None) -> tuple[int, int]:
     if size < 1:
         raise ServiceError(Code.VALIDATION, "rowCount below 1")
     size = min(size, MAX_PAGE_SIZE)
-    return size, (page - 1) * size
+    # A page that far out is past the end of any table; the cap keeps the offset a 64-bit
+    # integer (beyond it the drivers raise OverflowError / "bigint out of range": a 503).
+    return size, min((page - 1) * size, MAX_OFFSET)
 
 
 def _required_group_id(group_id: int | None) -> int:
