@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from rehber.server.app import Services
 from tests.support.api import Api
+from tests.support.snapshot import snapshot
 
 
 def test_megabyte_search_key_finds_nothing_instead_of_failing(api: Api) -> None:
@@ -23,3 +25,12 @@ def test_huge_page_is_past_the_end_instead_of_failing(api: Api) -> None:
         assert (searched.status, searched.code) == (465, 465)
         listed = api.call("get-group-contacts", {"group": {"id": group, "page": page}})
         assert (listed.status, listed.code) == (465, 465)
+
+
+def test_key_with_nul_is_unknown_instead_of_failing(json_api: Api, services: Services) -> None:
+    """PostgreSQL text cannot hold NUL: looking such a key up raised a DataError (503)."""
+    before = snapshot(services)
+    for key in ("\u0000", json_api.key + "\u0000", "\u0000" + json_api.key):
+        reply = json_api.as_other(key, json_api.hash).call("get-groups")
+        assert (reply.status, reply.code) == (401, 401)
+    assert snapshot(services) == before

@@ -30,7 +30,10 @@ class AccountService:
 
     def authenticate(self, key: str, hash_value: str) -> Account:
         """The account a key + hash pair belongs to; anything else -> 401."""
-        record = self.store.read(lambda r: r.find_key(key)) if key else None
+        # No stored key holds a NUL (PostgreSQL text cannot), so such a key is unknown; asking
+        # PostgreSQL would fail the request with a DataError (503) instead of 401.
+        known = key and "\x00" not in key
+        record = self.store.read(lambda r: r.find_key(key)) if known else None
         matches = digest_matches(hash_value, record.hash_digest if record else _DUMMY_DIGEST)
         if record is None or record.revoked or not matches or not hash_value:
             raise ServiceError(Code.UNAUTHORIZED)
