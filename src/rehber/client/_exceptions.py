@@ -1,0 +1,353 @@
+"""Everything the client raises, in one tree::
+
+    RehberError                       anything raised by rehber.Client / rehber.AsyncClient
+    ├── APIConnectionError            no answer: refused, reset, dropped, DNS, TLS, ...
+    │   └── APITimeoutError           no answer within ``timeout``
+    ├── APIResponseValidationError    an answer that is not a readable vendor envelope
+    └── APIStatusError                the API answered with a status code other than 200
+        ├── BadRequestError           400  İstek çözümlenemedi
+        ├── AuthenticationError       401  Üyelik bilgileri hatalı
+        ├── NotFoundError             404  API istek yapılan yönteme sahip değil
+        ├── ValidationError           422  İstek içerisindeki değerler doğrulanamadı.
+        ├── GroupNameRequiredError    461  Grup adını boş bırakamazsınız.
+        ├── GroupIdRequiredError      462  Grup id alanını boş bırakamazsınız.
+        ├── GroupNotFoundError        463  Böyle bir grup bulunamadı.
+        ├── InvalidPageError          464  Page değeri 1 den başlamalı.
+        ├── ContactNotFoundError      465  Kişi bulunamadı.
+        ├── InvalidNumberError        466  Hatalı numara.
+        ├── SearchTermTooShortError   471  Arama terimi en az 3 karakter olmalıdır.
+        ├── EmptyContactError         472  Ad, soyad, cep telefonu, email ... dolu olmalıdır.
+        ├── CustomFieldNotFoundError  473  Özel alan bulunamadı.
+        └── ServiceUnavailableError   503  Sunucu geçici olarak servis dışı
+
+Any other code (429, a proxy's 502, ...) raises :class:`APIStatusError` itself. The class is
+chosen in one place, :func:`status_error`, from the code in the response body (HTTP status when
+the body has none). Messages name the code, the vendor's text and the path called, never the
+credentials (they travel only inside request bodies, which no exception includes).
+
+Example::
+
+    try:
+        client.contacts.get(42)
+    except rehber.ContactNotFoundError:
+        ...
+    except rehber.APIStatusError as exc:
+        print(exc.code, exc.message)
+"""
+
+from __future__ import annotations
+
+import httpx
+
+
+class RehberError(Exception):
+    """Base of every error the client raises.
+
+    Example::
+
+        try:
+            client.groups.list()
+        except rehber.RehberError as exc:
+            log.warning("address book unavailable: %s", exc)
+    """
+
+
+class APIConnectionError(RehberError):
+    """The request got no answer (connection refused or dropped, DNS, TLS, ...).
+
+    Example::
+
+        try:
+            client.groups.list()
+        except rehber.APIConnectionError:
+            ...  # retried max_retries times already, for calls safe to repeat
+    """
+
+    def __init__(self, message: str = "Connection error.", *, request: httpx.Request) -> None:
+        super().__init__(message)
+        self.request = request
+
+
+class APITimeoutError(APIConnectionError):
+    """No answer within the client's ``timeout``.
+
+    Example::
+
+        client = rehber.Client(timeout=5.0)
+        try:
+            client.groups.list()
+        except rehber.APITimeoutError:
+            ...
+    """
+
+    def __init__(self, *, request: httpx.Request) -> None:
+        super().__init__("Request timed out.", request=request)
+
+
+class APIResponseValidationError(RehberError):
+    """The server answered, but not with a vendor envelope the client can read.
+
+    Example::
+
+        try:
+            client.groups.list()
+        except rehber.APIResponseValidationError as exc:
+            print(exc.response.status_code, exc.response.text[:200])
+    """
+
+    def __init__(self, message: str, *, response: httpx.Response) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class APIStatusError(RehberError):
+    """The API answered with a status code other than 200; nothing was changed.
+
+    ``code`` is the vendor status code (``response.status.code``), ``message`` its Turkish text,
+    ``response`` the ``httpx.Response``.
+
+    Example::
+
+        try:
+            client.groups.create("")
+        except rehber.APIStatusError as exc:
+            assert exc.code == 461 and exc.message == "Grup adını boş bırakamazsınız."
+    """
+
+    #: The vendor code this class stands for (``None`` on the base class).
+    expected_code: int | None = None
+
+    def __init__(self, code: int, message: str, response: httpx.Response) -> None:
+        request = response.request
+        super().__init__(f"{code} {message} ({request.method} {request.url.path})".strip())
+        self.code = code
+        self.message = message
+        self.response = response
+
+    @property
+    def status_code(self) -> int:
+        """The HTTP status of the answer (equal to ``code`` on a conforming server)."""
+        return self.response.status_code
+
+
+class BadRequestError(APIStatusError):
+    """400: the request body could not be read (a client bug: please report it).
+
+    Example::
+
+        except rehber.BadRequestError as exc:
+            exc.code  # 400
+    """
+
+    expected_code = 400
+
+
+class AuthenticationError(APIStatusError):
+    """401: the key and hash were not accepted (or API access is off, or the IP is not allowed).
+
+    Example::
+
+        except rehber.AuthenticationError as exc:
+            exc.code  # 401
+    """
+
+    expected_code = 401
+
+
+class NotFoundError(APIStatusError):
+    """404: the server has no such method (check ``base_url``: it must end in ``/v1/``).
+
+    Example::
+
+        except rehber.NotFoundError as exc:
+            exc.code  # 404
+    """
+
+    expected_code = 404
+
+
+class ValidationError(APIStatusError):
+    """422: a value was refused (bad e-mail, name too long, too many contacts in a batch, ...).
+
+    Example::
+
+        except rehber.ValidationError as exc:
+            exc.code  # 422
+    """
+
+    expected_code = 422
+
+
+class GroupNameRequiredError(APIStatusError):
+    """461: the group name is empty.
+
+    Example::
+
+        except rehber.GroupNameRequiredError as exc:
+            exc.code  # 461
+    """
+
+    expected_code = 461
+
+
+class GroupIdRequiredError(APIStatusError):
+    """462: the group id is missing.
+
+    Example::
+
+        except rehber.GroupIdRequiredError as exc:
+            exc.code  # 462
+    """
+
+    expected_code = 462
+
+
+class GroupNotFoundError(APIStatusError):
+    """463: no such group in this account (also for a parent or a group in ``groups``).
+
+    Example::
+
+        except rehber.GroupNotFoundError as exc:
+            exc.code  # 463
+    """
+
+    expected_code = 463
+
+
+class InvalidPageError(APIStatusError):
+    """464: the page number is below 1.
+
+    Example::
+
+        except rehber.InvalidPageError as exc:
+            exc.code  # 464
+    """
+
+    expected_code = 464
+
+
+class ContactNotFoundError(APIStatusError):
+    """465: no such contact (the paging iterators read it as "no more contacts").
+
+    Example::
+
+        except rehber.ContactNotFoundError as exc:
+            exc.code  # 465
+    """
+
+    expected_code = 465
+
+
+class InvalidNumberError(APIStatusError):
+    """466: the gsm number is not a valid phone number.
+
+    Example::
+
+        except rehber.InvalidNumberError as exc:
+            exc.code  # 466
+    """
+
+    expected_code = 466
+
+
+class SearchTermTooShortError(APIStatusError):
+    """471: the search term is shorter than 3 characters.
+
+    Example::
+
+        except rehber.SearchTermTooShortError as exc:
+            exc.code  # 471
+    """
+
+    expected_code = 471
+
+
+class EmptyContactError(APIStatusError):
+    """472: name, surname, e-mail and gsm are all empty.
+
+    Example::
+
+        except rehber.EmptyContactError as exc:
+            exc.code  # 472
+    """
+
+    expected_code = 472
+
+
+class CustomFieldNotFoundError(APIStatusError):
+    """473: a custom-field id is not defined in this account.
+
+    Example::
+
+        except rehber.CustomFieldNotFoundError as exc:
+            exc.code  # 473
+    """
+
+    expected_code = 473
+
+
+class ServiceUnavailableError(APIStatusError):
+    """503: the server is temporarily unavailable (retried for calls safe to repeat).
+
+    Example::
+
+        except rehber.ServiceUnavailableError as exc:
+            exc.code  # 503
+    """
+
+    expected_code = 503
+
+
+_BY_CODE: dict[int, type[APIStatusError]] = {
+    cls.expected_code: cls
+    for cls in (
+        BadRequestError,
+        AuthenticationError,
+        NotFoundError,
+        ValidationError,
+        GroupNameRequiredError,
+        GroupIdRequiredError,
+        GroupNotFoundError,
+        InvalidPageError,
+        ContactNotFoundError,
+        InvalidNumberError,
+        SearchTermTooShortError,
+        EmptyContactError,
+        CustomFieldNotFoundError,
+        ServiceUnavailableError,
+    )
+    if cls.expected_code is not None
+}
+
+
+def status_error(code: int, message: str, response: httpx.Response) -> APIStatusError:
+    """The exception for a non-200 vendor ``code``: the one place a class is chosen.
+
+    >>> status_error(465, "Kişi bulunamadı.", response).__class__.__name__  # doctest: +SKIP
+    'ContactNotFoundError'
+    """
+    return _BY_CODE.get(code, APIStatusError)(code, message, response)
+
+
+__all__ = [
+    "APIConnectionError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ContactNotFoundError",
+    "CustomFieldNotFoundError",
+    "EmptyContactError",
+    "GroupIdRequiredError",
+    "GroupNameRequiredError",
+    "GroupNotFoundError",
+    "InvalidNumberError",
+    "InvalidPageError",
+    "NotFoundError",
+    "RehberError",
+    "SearchTermTooShortError",
+    "ServiceUnavailableError",
+    "ValidationError",
+    "status_error",
+]
