@@ -40,8 +40,10 @@ format: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)
 	$(BIN)/ruff check --fix $(LINT_PATHS)
 
+# Floors and rehber measured in one run (~8 minutes); writes bench/RESULTS.md. See bench/README.md.
+# e.g. make bench BENCH_ARGS="--quick --only reads,writes"
 bench: $(STAMP)
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,214 @@
+"""rehber's request/response and bulk scenarios, each on a fresh ``rehber serve``.
+
+- reads: get-contact and get-group, both formats, against the echo floor (1 worker).
+- writes: add-contact and subscribe-group, both formats, against the echo floor.
+- workers: the reads again with ``--workers 2``, against the 1-worker figures.
+- ingest: add-contacts with 1,000 contacts per request from a few concurrent senders:
+  JSON against the sqlite3 floor, XML against the lxml codec floor.
+- postgres: the JSON ingest on PostgreSQL against the COPY floor.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from bench import data, pg, wire
+from bench.common import Options, log
+from bench.context import LABELS, Bench
+from bench.load import BulkResult, WrkResult, bulk_send, post_rate
+from bench.report import Row, Target, at_least
+from bench.server import Rehber, SmallSeed, rehber_server, seed_small
+
+READS = ("get-contact", "get-group")
+WRITES = ("add-contact", "subscribe-group")
+_WRITE_BODIES = 30_000  # distinct bodies per write scenario: more than a run sends
+_INGEST_BODIES = 30  # distinct 1,000-contact bodies the ingest senders cycle through
+
+
+def _read_bodies(server: Rehber, seed: SmallSeed, action: str, fmt: wire.Format) -> list[bytes]:
+    if action == "get-contact":
+        return [server.body(fmt, {"contact": {"id": cid}}) for cid in seed.contact_ids]
+    return [server.body(fmt, {"group": {"id": gid}}) for gid in seed.group_ids]
+
+
+def _write_bodies(server: Rehber, seed: SmallSeed, action: str, fmt: wire.Format) -> list[bytes]:
+    """add-contact: new contacts (unique numbers), each into one group. subscribe-group:
+    distinct (contact, group) pairs, so each request adds a membership."""
+    if action == "add-contact":
+        first = 1_000_000 if fmt == "json" else 2_000_000
+        groups = itertools.cycle(seed.all_group_ids)
+        return [
+            server.body(fmt, {"contact": data.contact(i, group=next(groups))})
+            for i in range(first, first + _WRITE_BODIES)
+        ]
+    order = seed.all_group_ids if fmt == "json" else seed.all_group_ids[::-1]  # no overlap
+    pairs = itertools.islice(itertools.product(order, seed.contact_ids), _WRITE_BODIES)
+    return [server.body(fmt, {"contact": {"id": cid}, "group": {"id": gid}}) for gid, cid in pairs]
+
+
+def _rate(
+    server: Rehber, action: str, fmt: wire.Format, bodies: list[bytes], opts: Options, tag: str
+) -> WrkResult:
+    name = f"{tag}-{action}-{fmt}"
+    with server.measuring(name):
+        return post_rate(name, server.url(action, fmt), bodies, wire.CONTENT_TYPES[fmt], opts)
+
+
+def _echo_row(
+    action: str, fmt: wire.Format, result: WrkResult, floor: WrkResult, ratio: float, note: str
+) -> Row:
+    return Row(
+        f"{action} {LABELS[fmt]}",
+        result.rate,
+        "req/s",
+        floor=floor.rate,
+        target=at_least(ratio, f"echo {LABELS[fmt]}"),
+        note=f"p50 {result.p50_ms:.1f} ms; floor measured just before" + note,
+        problem="; ".join(p for p in (result.problems(), floor.problems()) if p),
+    )
+
+
+def reads(bench: Bench) -> None:
+    """Each figure right after an echo floor figure of the same format."""
+    with rehber_server("reads", profile=bench.opts.profile) as server:
+        seed = seed_small(server, bench.opts)
+        for action in READS:
+            for fmt in wire.FORMATS:
+                floor = bench.echo_now(1, fmt)
+                bodies = _read_bodies(server, seed, action, fmt)
+                result = _rate(server, action, fmt, bodies, bench.opts, "1w")
+                bench.add(_echo_row(action, fmt, result, floor, 0.5, ""))
+    bench.note_rss("reads", server.peak_rss_mb)
+
+
+def writes(bench: Bench) -> None:
+    with rehber_server("writes", profile=bench.opts.profile) as server:
+        seed = seed_small(server, bench.opts)
+        for action in WRITES:
+            for fmt in wire.FORMATS:
+                bodies = _write_bodies(server, seed, action, fmt)
+                floor = bench.echo_now(1, fmt)
+                result = _rate(server, action, fmt, bodies, bench.opts, "1w")
+                # New contacts are indexed for search in the background once writes pause:
+                # wait, so that the next figure does not pay for this one's indexing.
+                drained = server.wait_for_search_index(bench.opts.backlog_wait)
+                note = f"; search index caught up {drained:.1f} s later" if drained >= 0.5 else ""
+                bench.add(_echo_row(action, fmt, result, floor, 0.3, note))
+    bench.note_rss("writes", server.peak_rss_mb)
+
+
+def workers(bench: Bench) -> None:
+    """The reads on a 2-worker and a 1-worker server side by side, each pair measured back
+    to back; and how the echo floor itself scales from 1 to 2 workers here."""
+    opts = bench.opts
+    with (
+        rehber_server("workers-1w", profile=opts.profile) as one,
+        rehber_server("workers-2w", workers=2, profile=opts.profile) as two,
+    ):
+        servers = [(one, seed_small(one, opts), "1w"), (two, seed_small(two, opts), "2w")]
+        scaling = {
+            fmt: bench.echo_now(2, fmt).rate / bench.echo_now(1, fmt).rate for fmt in wire.FORMATS
+        }
+        for action in READS:
+            for fmt in wire.FORMATS:
+                single, double = (
+                    _rate(server, action, fmt, _read_bodies(server, seed, action, fmt), opts, tag)
+                    for server, seed, tag in servers
+                )
+                bench.add(
+                    Row(
+                        f"{action} {LABELS[fmt]}, 2 workers vs 1",
+                        double.rate,
+                        "req/s",
+                        floor=single.rate,
+                        target=at_least(1.5, "1 worker"),
+                        note=f"echo floor scales {scaling[fmt]:.2f}× from 1 to 2 workers here",
+                        problem="; ".join(p for p in (single.problems(), double.problems()) if p),
+                    )
+                )
+    bench.note_rss("reads, 2 workers (3 processes)", two.peak_rss_mb)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ingested:
+    rate: float  # contacts/s over HTTP
+    note: str
+    problem: str
+
+
+def _ingest(server: Rehber, fmt: wire.Format, opts: Options) -> _Ingested:
+    """add-contacts for ``opts.ingest_seconds`` from a few concurrent senders, after one
+    unmeasured request per sender; then how long the search index took to catch up."""
+    bodies = [
+        server.body(fmt, {"contacts": {"contact": data.contacts(n * opts.batch, opts.batch)}})
+        for n in range(_INGEST_BODIES)
+    ]
+
+    def send(requests: int, seconds: float | None) -> BulkResult:
+        return bulk_send(
+            server.url("add-contacts", fmt),
+            lambda index: (bodies[index % len(bodies)], opts.batch),
+            lambda body: wire.accepted(fmt, body),
+            senders=opts.ingest_senders,
+            requests=requests,
+            seconds=seconds,
+        )
+
+    send(opts.ingest_senders, None)
+    server.wait_for_search_index(opts.backlog_wait)
+    with server.measuring(f"add-contacts-{fmt}"):
+        result = send(1_000_000, opts.ingest_seconds)
+    log(f"  add-contacts {fmt}: {result.rate:,.0f} contacts/s ({result.stored:,} stored)")
+    drained = server.wait_for_search_index(opts.backlog_wait)
+    with_index = result.stored / (result.seconds + drained)
+    note = (
+        f"{result.stored:,} contacts in {result.seconds:.1f} s, {opts.ingest_senders} senders; "
+        f"search index caught up {drained:.1f} s later ({with_index:,.0f}/s counting that)"
+    )
+    lost = result.sent - result.stored
+    problem = ""
+    if lost or result.failed_requests:
+        problem = f"{lost:,} contacts not stored, {result.failed_requests} requests failed"
+    return _Ingested(result.rate, note, problem)
+
+
+def _ingest_row(
+    label: str, ingested: _Ingested, floor: float, floor_unit: str, target: Target
+) -> Row:
+    return Row(
+        label,
+        ingested.rate,
+        "contacts/s",
+        floor=floor,
+        floor_unit=floor_unit,
+        target=target,
+        note=ingested.note,
+        problem=ingested.problem,
+    )
+
+
+def ingest(bench: Bench) -> None:
+    floors: dict[wire.Format, tuple[float, str, Target]] = {
+        "json": (bench.sqlite_floor(), "rows/s", at_least(0.3, "sqlite3 floor")),
+        "xml": (bench.codecs()["lxml"], "records/s", at_least(0.5, "lxml codec floor")),
+    }
+    with rehber_server("ingest", profile=bench.opts.profile) as server:
+        for fmt in wire.FORMATS:
+            floor, unit, target = floors[fmt]
+            label = f"add-contacts {LABELS[fmt]} (bulk ingest, 1,000/request)"
+            bench.add(_ingest_row(label, _ingest(server, fmt, bench.opts), floor, unit, target))
+    bench.note_rss("ingest", server.peak_rss_mb)
+
+
+def postgres(bench: Bench) -> None:
+    floor = bench.postgres_floor()
+    url = bench.opts.postgres_url
+    with pg.scratch_schema(url, "ingest") as schema:
+        with rehber_server(
+            "postgres", database=url, schema=schema, profile=bench.opts.profile
+        ) as server:
+            measured = _ingest(server, "json", bench.opts)
+        bench.note_rss("postgres", server.peak_rss_mb)
+    label = "add-contacts JSON on PostgreSQL (bulk ingest)"
+    bench.add(_ingest_row(label, measured, floor, "rows/s", at_least(0.3, "COPY floor")))
