@@ -48,6 +48,15 @@ def test_fixtures_work_together(pytester: pytest.Pytester) -> None:
             assert statuses == [200, 503]
 
 
+        def test_sdk_client(rehber_account):
+            import rehber
+
+            assert isinstance(rehber_account.client, rehber.Client)
+            group = rehber_account.client.groups.create("SDK")
+            assert rehber_account.client.groups.get(group.id).name == "SDK"
+            assert rehber_account.requests()[-1]["action"] == "get-group"
+
+
         def test_accounts_are_fresh(rehber_account):
             assert rehber_account.requests() == []
             assert rehber_account.http.call("get-groups")["groups"] == []
@@ -80,7 +89,7 @@ def test_fixtures_work_together(pytester: pytest.Pytester) -> None:
         """
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-W", "error")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 def test_under_xdist_each_worker_runs_its_own_server(
