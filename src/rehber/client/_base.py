@@ -121,6 +121,19 @@ def normalise_base_url(url: str) -> str:
     return str(parsed.copy_with(path=path if path.endswith("/") else path + "/"))
 
 
+class Credentials:
+    """The key and hash, kept out of every repr (``vars(client)``, debuggers, error reporters)."""
+
+    __slots__ = ("hash", "key")
+
+    def __init__(self, key: str, hash: str) -> None:
+        self.key = key
+        self.hash = hash
+
+    def __repr__(self) -> str:
+        return f"<Credentials key={self.key[:4]}…>"
+
+
 class BaseClient:
     """Configuration, request building, answer decoding and the retry rule; no I/O."""
 
@@ -150,8 +163,7 @@ class BaseClient:
             raise ValueError(f"format must be 'json' or 'xml', not {format!r}")
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
-        self._key = key
-        self._hash = hash
+        self._credentials = Credentials(key, hash)
         self.base_url = normalise_base_url(
             base_url or env.get("REHBER_BASE_URL") or DEFAULT_BASE_URL
         )
@@ -173,7 +185,8 @@ class BaseClient:
         return f"{self.base_url}{action.name}{'/json' if self.format == 'json' else ''}"
 
     def _build_request(self, call: Call[T]) -> httpx.Request:
-        body = encode_request(self.format, call.command, self._key, self._hash)
+        key, hash_value = self._credentials.key, self._credentials.hash
+        body = encode_request(self.format, call.command, key, hash_value)
         return httpx.Request(
             "POST",
             self._url(call.action),
