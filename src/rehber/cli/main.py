@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from rehber import __version__
+from rehber.server.settings import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
 from rehber.service.accounts import AccountService
 from rehber.storage.engine import DEFAULT_DATABASE_URL
 from rehber.storage.migrate import upgrade
@@ -106,6 +107,45 @@ def main() -> None:
     show_default=True,
 )
 @click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0),
+    envvar="REHBER_RATE_LIMIT",
+    default=0,
+    show_default=True,
+    help="Requests per second per API key, sustained (0 = no limit). Over it: 429.",
+)
+@click.option(
+    "--rate-limit-burst",
+    type=click.IntRange(min=0),
+    envvar="REHBER_RATE_LIMIT_BURST",
+    default=0,
+    show_default=True,
+    help="Requests a key may send at once (0 = the rate, at least 1).",
+)
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(min=0),
+    envvar="REHBER_BODY_TIMEOUT",
+    default=DEFAULT_BODY_TIMEOUT,
+    show_default=True,
+    help="Seconds for a request body to arrive; slower ones get 400 and a closed connection.",
+)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(min=0),
+    envvar="REHBER_HEADER_TIMEOUT",
+    default=DEFAULT_HEADER_TIMEOUT,
+    show_default=True,
+    help="Seconds for a request head to arrive (after connecting or the previous response).",
+)
+@click.option(
+    "--timeout-keep-alive",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Seconds an idle kept-alive connection stays open.",
+)
+@click.option(
     "--emulator",
     is_flag=True,
     help="Test-double mode: /_rehber/ control API, request journal, faults (docs/testing.md).",
@@ -124,6 +164,11 @@ def serve(
     workers: int,
     wire_generation: str,
     max_body_bytes: int,
+    rate_limit: float,
+    rate_limit_burst: int,
+    body_timeout: float,
+    header_timeout: float,
+    timeout_keep_alive: int,
     emulator: bool,
     id_start: int | None,
 ) -> None:
@@ -146,6 +191,10 @@ def serve(
     os.environ["REHBER_DATABASE_URL"] = database
     os.environ["REHBER_WIRE_GENERATION"] = wire_generation
     os.environ["REHBER_MAX_BODY_BYTES"] = str(max_body_bytes)
+    os.environ["REHBER_RATE_LIMIT"] = str(rate_limit)
+    os.environ["REHBER_RATE_LIMIT_BURST"] = str(rate_limit_burst)
+    os.environ["REHBER_BODY_TIMEOUT"] = str(body_timeout)
+    os.environ["REHBER_HEADER_TIMEOUT"] = str(header_timeout)
     if schema:
         os.environ["REHBER_DATABASE_SCHEMA"] = schema
     if database.startswith("sqlite"):
@@ -164,6 +213,9 @@ def serve(
         workers=workers,
         access_log=False,
         log_level="warning",
+        timeout_keep_alive=timeout_keep_alive,
+        # uvicorn's httptools protocol plus a deadline for request heads (server/limits.py).
+        http="rehber.server.limits:GuardedHttpToolsProtocol" if header_timeout > 0 else "auto",
     )
 
 

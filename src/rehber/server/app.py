@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from rehber import wire
 from rehber.codes import Code
 from rehber.server.access_log import AccessLog
+from rehber.server.limits import protect
 from rehber.server.openapi import openapi_document
 from rehber.server.settings import Settings
 from rehber.server.v1 import VendorApi, route
@@ -52,6 +53,8 @@ class RehberApp:
             from rehber.emulator import install
 
             self.vendor_api, extra_routes, self.emulator = install(services, self.vendor_api)
+        # Rate limit and slow-client guard, outermost, only as configured (server/limits.py).
+        self.vendor_api = protect(self.vendor_api, services.settings)
         self.extensions = _extension_app(services, extra_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

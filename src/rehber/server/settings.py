@@ -11,6 +11,11 @@ from rehber.storage.engine import DEFAULT_DATABASE_URL
 from rehber.types import WireGeneration
 
 DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+# Slow-client protection (server/limits.py): the whole request body must arrive within this
+# many seconds of the request head, and the head within DEFAULT_HEADER_TIMEOUT of the
+# connection opening (or of the previous response on a kept-alive connection).
+DEFAULT_BODY_TIMEOUT = 60.0
+DEFAULT_HEADER_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +36,11 @@ class Settings:
     emulator: bool = False  # REHBER_EMULATOR=1
     # Emulator: first id of every id sequence on an empty database and after a full reset.
     id_start: int | None = None  # REHBER_ID_START
+    # Per-key rate limit (server/limits.py): sustained requests per second per API key, and
+    # how many may come at once. 0 = off (the default).
+    rate_limit: float = 0.0  # REHBER_RATE_LIMIT
+    rate_limit_burst: int = 0  # REHBER_RATE_LIMIT_BURST (0 = the rate, at least 1)
+    body_timeout: float = DEFAULT_BODY_TIMEOUT  # REHBER_BODY_TIMEOUT (0 = off)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -42,6 +52,9 @@ class Settings:
             database_schema=env.get("REHBER_DATABASE_SCHEMA") or None,
             emulator=env.get("REHBER_EMULATOR", "") in ("1", "true", "yes"),
             id_start=int(env["REHBER_ID_START"]) if env.get("REHBER_ID_START") else None,
+            rate_limit=float(env.get("REHBER_RATE_LIMIT") or 0),
+            rate_limit_burst=int(env.get("REHBER_RATE_LIMIT_BURST") or 0),
+            body_timeout=float(env.get("REHBER_BODY_TIMEOUT") or DEFAULT_BODY_TIMEOUT),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
