@@ -516,3 +516,9 @@ def demo(database: str, schema: str | None, host: str, port: int, credentials_fi
         f"  curl -s -X POST {base}/v1/get-groups/json -d '{{\"request\":{{{auth}}}}}'",
         file=sys.stdout,
     )
+
+
+from rehber.cli import client_commands  # noqa: E402  (client commands: issue 3)
+
+main.add_command(client_commands.groups)
+main.add_command(client_commands.contacts)
