@@ -108,6 +108,7 @@ def test_one_class_per_vendor_code() -> None:
         471: "SearchTermTooShortError",
         472: "EmptyContactError",
         473: "CustomFieldNotFoundError",
+        429: "RateLimitError",
         503: "ServiceUnavailableError",
     }
     response = httpx.Response(418, request=httpx.Request("POST", "http://x/v1/get-groups"))
@@ -118,8 +119,8 @@ def test_one_class_per_vendor_code() -> None:
         assert (error.code, error.message, error.response) == (code, MESSAGES[code], response)
         assert str(error) == f"{code} {MESSAGES[code]} (POST /v1/get-groups)"
         assert error.status_code == 418
-    other = status_error(429, "Çok fazla istek gönderildi.", response)
-    assert type(other) is rehber.APIStatusError
+    assert type(status_error(429, MESSAGES[429], response)) is rehber.RateLimitError
+    assert type(status_error(502, "Bad Gateway", response)) is rehber.APIStatusError
 
 
 def test_the_tree_in_the_docstring_is_the_tree_in_the_code() -> None:
@@ -170,7 +171,7 @@ def _scripted_client(server: ScriptedServer, **options: object) -> Client:
         (Reply(502, b"Bad Gateway"), "APIStatusError", 502),
         (
             Reply(429, b'{"response":{"status":{"code":429,"message":"slow"}}}'),
-            "APIStatusError",
+            "RateLimitError",
             429,
         ),
     ],

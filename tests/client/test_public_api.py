@@ -39,6 +39,7 @@ PUBLIC = [
     "InvalidNumberError",
     "InvalidPageError",
     "NotFoundError",
+    "RateLimitError",
     "RehberError",
     "SearchTermTooShortError",
     "ServiceError",

@@ -215,6 +215,43 @@ def test_injected_503s_on_the_real_app(emulator: tuple[Services, TestClient], fl
         loop.close()
 
 
+def test_the_real_rate_limit_is_waited_out(database: Database, flavor: str) -> None:
+    """One request per second per key: the second read waits for Retry-After; adds do not."""
+    services = build_services(database.settings(rate_limit=1.0, rate_limit_burst=1))
+    credentials = services.accounts.create_account("limited").credentials
+    app = create_app(services=services)
+    settings = {"key": credentials.key, "hash": credentials.hash, "base_url": "http://t/v1/"}
+    loop = asyncio.new_event_loop()
+    with TestClient(app) as http:
+        if flavor == "sync":
+            client: Any = rehber.Client(**settings, http_client=http)
+        else:
+            transport = httpx.ASGITransport(app=app)
+            async_client = rehber.AsyncClient(
+                **settings, http_client=httpx.AsyncClient(transport=transport)
+            )
+            client = Blocking(async_client, loop)
+        group = client.groups.create("Sınırlı")
+        assert client.groups.get(group.id) == group  # 429 first, then after Retry-After: 200
+        with pytest.raises(rehber.RateLimitError) as caught:
+            client.groups.create("Hemen")
+    assert caught.value.response.headers["Retry-After"] == "1"
+    if flavor == "async":
+        loop.run_until_complete(async_client.aclose())
+    loop.close()
+    services.store.dispose()
+
+
+def test_429_is_retried_only_for_safe_calls(flavor: str) -> None:
+    limited = Reply.envelope(429, "Çok fazla istek gönderildi.", Retry_After="0")
+    with scripted(flavor, [limited, Reply.envelope(200, payload=CONTACT)]) as (server, client):
+        assert client.contacts.get(7).id == 7
+    assert len(server.received) == 2
+    with scripted(flavor, [limited]) as (server, client), pytest.raises(rehber.RateLimitError):
+        client.contacts.add(name="A")
+    assert len(server.received) == 1
+
+
 # -- the delay rule -----------------------------------------------------------------------
 
 

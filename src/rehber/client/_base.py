@@ -24,6 +24,7 @@ from rehber.client._exceptions import (
     APIConnectionError,
     APIResponseValidationError,
     APITimeoutError,
+    RateLimitError,
     RehberError,
     ServiceUnavailableError,
     status_error,
@@ -240,7 +241,7 @@ class BaseClient:
         """Seconds to wait before trying ``call`` again, or ``None`` to stop here."""
         if attempt >= self.max_retries or not call.retry_safe:
             return None
-        if isinstance(outcome, ServiceUnavailableError):
+        if isinstance(outcome, (ServiceUnavailableError, RateLimitError)):
             header = outcome.response.headers.get("Retry-After")
             delay = retry_delay(attempt, parse_retry_after(header))
         elif isinstance(outcome, APIConnectionError):

@@ -32,9 +32,9 @@ class Client(BaseClient):
     ``REHBER_BASE_URL`` (default ``https://api.iletimerkezi.com/v1/``; a bare
     ``http://host:port`` gets ``/v1/``). ``format`` picks the XML or the JSON routes; results are
     the same. ``timeout`` is in seconds (or an ``httpx.Timeout``). Reads, edits, deletes and
-    (un)subscribes are retried ``max_retries`` times on connection errors, timeouts and 503, with
-    exponential backoff and jitter; adds never are. ``http_client`` is used as given and not
-    closed by this client.
+    (un)subscribes are retried ``max_retries`` times on connection errors, timeouts, 503 and
+    rehber's 429, with exponential backoff and jitter (or the server's ``Retry-After``); adds
+    never are. ``http_client`` is used as given and not closed by this client.
 
     Example::
 

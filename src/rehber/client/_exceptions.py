@@ -18,9 +18,10 @@
         ├── SearchTermTooShortError   471  Arama terimi en az 3 karakter olmalıdır.
         ├── EmptyContactError         472  Ad, soyad, cep telefonu, email ... dolu olmalıdır.
         ├── CustomFieldNotFoundError  473  Özel alan bulunamadı.
+        ├── RateLimitError            429  Çok fazla istek gönderildi.  (rehber's rate limit)
         └── ServiceUnavailableError   503  Sunucu geçici olarak servis dışı
 
-Any other code (429, a proxy's 502, ...) raises :class:`APIStatusError` itself. The class is
+Any other code (a proxy's 502, ...) raises :class:`APIStatusError` itself. The class is
 chosen in one place, :func:`status_error`, from the code in the response body (HTTP status when
 the body has none). Messages name the code, the vendor's text and the path called, never the
 credentials (they travel only inside request bodies, which no exception includes).
@@ -286,6 +287,20 @@ class CustomFieldNotFoundError(APIStatusError):
     expected_code = 473
 
 
+class RateLimitError(APIStatusError):
+    """429: too many requests for this key (rehber's own code; the vendor publishes none).
+
+    Retried after the server's ``Retry-After`` for calls safe to repeat, like 503.
+
+    Example::
+
+        except rehber.RateLimitError as exc:
+            exc.response.headers.get("Retry-After")
+    """
+
+    expected_code = 429
+
+
 class ServiceUnavailableError(APIStatusError):
     """503: the server is temporarily unavailable (retried for calls safe to repeat).
 
@@ -314,6 +329,7 @@ _BY_CODE: dict[int, type[APIStatusError]] = {
         SearchTermTooShortError,
         EmptyContactError,
         CustomFieldNotFoundError,
+        RateLimitError,
         ServiceUnavailableError,
     )
     if cls.expected_code is not None
@@ -345,6 +361,7 @@ __all__ = [
     "InvalidNumberError",
     "InvalidPageError",
     "NotFoundError",
+    "RateLimitError",
     "RehberError",
     "SearchTermTooShortError",
     "ServiceUnavailableError",
