@@ -438,11 +438,29 @@ class Repository:
         if not wanted:
             return
         params = {"account": account_id, "ids": wanted}
-        rows = self.sql.rows(
-            "SELECT group_id, count(*) FROM memberships "
-            "WHERE account_id = :account AND contact_id IN @ids GROUP BY group_id",
-            params,
-        )
+        if self.dialect == "postgresql":
+            # Concurrent transactions (READ COMMITTED) must not slip memberships past the
+            # counts: lock the contacts first, so a subscribe in flight (its INSERT holds a
+            # key-share lock on the contact) commits before the count below or fails after
+            # it; then count exactly the memberships this statement deletes, not ones a
+            # concurrent unsubscribe is deleting. (SQLite runs one writer at a time.)
+            self.sql.rows(
+                "SELECT id FROM contacts WHERE account_id = :account AND id IN @ids "
+                "ORDER BY id FOR UPDATE",
+                params,
+            )
+            rows = self.sql.rows(
+                "WITH gone AS (DELETE FROM memberships "
+                "WHERE account_id = :account AND contact_id IN @ids RETURNING group_id) "
+                "SELECT group_id, count(*) FROM gone GROUP BY group_id",
+                params,
+            )
+        else:
+            rows = self.sql.rows(
+                "SELECT group_id, count(*) FROM memberships "
+                "WHERE account_id = :account AND contact_id IN @ids GROUP BY group_id",
+                params,
+            )
         self._add_to_counts(account_id, {g: -n for g, n in rows})
         self.sql.run("DELETE FROM contacts WHERE account_id = :account AND id IN @ids", params)
 
