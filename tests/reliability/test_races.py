@@ -3,8 +3,8 @@
 The 32-client soak (``test_concurrency.py``) mixes everything; these pin the pairs whose
 windows are too narrow for a soak to hit reliably. Each round starts both operations from a
 barrier in two threads (each with its own connection) and then checks the invariant the
-pair could break. On PostgreSQL (READ COMMITTED) the first broke before the fix in
-``Repository.delete_contacts``.
+pair could break. On PostgreSQL (READ COMMITTED) the first two broke before the fixes in
+``Repository.delete_contacts`` and ``Repository.lock_group_tree``.
 """
 
 from __future__ import annotations
@@ -58,6 +58,23 @@ def counts_are_true(services: Services, account: Account) -> None:
 @pytest.fixture
 def owner(services: Services) -> Account:
     return services.accounts.create_account("race").account
+
+
+@pytest.mark.slow
+def test_crossing_moves_never_make_a_cycle(services: Services, owner: Account) -> None:
+    backend = services.backend
+    outcomes = set()
+    for _ in range(ROUNDS):
+        a = backend.add_group(owner, c.AddGroup("A", None)).id
+        b = backend.add_group(owner, c.AddGroup("B", None)).id
+        codes = race(
+            lambda a=a, b=b: backend.edit_group(owner, c.EditGroup(a, "A", b)),
+            lambda a=a, b=b: backend.edit_group(owner, c.EditGroup(b, "B", a)),
+        )
+        outcomes.add(tuple(sorted(codes)))
+        parents = {g.id: g.parent for g in services.store.read(lambda r: r.list_groups(owner.id))}
+        assert not (parents[a] == b and parents[b] == a), codes
+    assert outcomes <= {(200, 463)}
 
 
 @pytest.mark.slow

@@ -176,6 +176,8 @@ class Backend:
         name = _group_name(cmd.name)
 
         def work(repo: Repository) -> Group:
+            if cmd.parent is not c.MISSING:  # a move: check the tree as no other move sees it
+                repo.lock_group_tree(account.id)
             current = repo.get_group(account.id, group_id)
             if current is None:
                 raise ServiceError(Code.GROUP_NOT_FOUND)

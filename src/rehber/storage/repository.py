@@ -307,6 +307,20 @@ class Repository:
             {"name": name, "parent": parent, "account": account_id, "id": group_id},
         )
 
+    def lock_group_tree(self, account_id: int) -> None:
+        """Serialise changes to the account's group tree until the transaction ends.
+
+        PostgreSQL (READ COMMITTED): two concurrent moves (A under B, B under A) would each
+        check the tree as it was and together make a cycle. The account row's lock orders
+        them, and the second then sees the first. (It does not block inserts, whose foreign
+        keys take only a key-share lock. SQLite runs one writer at a time.)
+        """
+        if self.dialect == "postgresql":
+            self.sql.rows(
+                "SELECT id FROM accounts WHERE id = :account FOR NO KEY UPDATE",
+                {"account": account_id},
+            )
+
     def ancestor_ids(self, account_id: int, group_id: int) -> list[int]:
         """``group_id`` and every group above it, nearest first."""
         rows = self.sql.rows(
