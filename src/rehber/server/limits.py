@@ -15,8 +15,9 @@ Three guards, each configurable (``server/settings.py``, ``rehber serve --help``
   ``--workers N`` a key can get up to N times the rate.
 * **Body timeout** (on by default, 60 s). The whole request body must arrive within this many
   seconds of the request head (checked once a second); a body that trickles in slower is cut
-  off: the vendor API answers 400 and the connection is closed. Whenever the server answers before it has read
-  the whole body (over the size limit, timed out, rate limited) it closes the connection.
+  off: the vendor API answers 400 and the connection is closed. Whenever the server answers
+  before it has read the whole body (over the size limit, timed out, rate limited) it closes
+  the connection.
 * **Header timeout** (on by default, 10 s): :class:`GuardedHttpToolsProtocol`, uvicorn's own
   HTTP protocol with a deadline for the request head, counted from the connection opening or
   from the previous response on a kept-alive connection. uvicorn alone has none: a client
