@@ -458,6 +458,10 @@ def test_hostile_input_gets_4xx_fast_and_changes_nothing(
     cases += list(field_bodies(api, world, action))
     for name, body, expectation in cases:
         status, content, seconds = _post(client, path, body)
+        if seconds >= SECONDS and not isinstance(body, Iterator):
+            # One repeat tells a busy machine (another test's server on the other core) from
+            # a body that is slow to refuse: the latter is slow every time.
+            status, content, seconds = _post(client, path, body)
         assert seconds < SECONDS, (name, seconds)
         if action == "add-contacts" and expectation == "documented" and status == 200:
             items = parse_reply(fmt, status, content).bulk()
