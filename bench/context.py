@@ -26,6 +26,7 @@ class Bench:
     server_rss: dict[str, float] = field(default_factory=dict)
     echo_samples: dict[tuple[int, wire.Format], list[WrkResult]] = field(default_factory=dict)
     _echo_servers: dict[int, Service] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
     _done: dict[Hashable, Any] = field(default_factory=dict)
 
     def once(self, key: Hashable, compute: Callable[[], T]) -> T:
@@ -43,6 +44,11 @@ class Bench:
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
+
+    def time_left(self, keep: float) -> float:
+        """Seconds of the run's budget left after keeping ``keep`` for what comes later (at
+        least 30, so a late scenario still measures something)."""
+        return max(30.0, self.opts.budget - (time.monotonic() - self.started) - keep)
 
     # -- floors ----------------------------------------------------------------------------
 

@@ -202,14 +202,24 @@ def bulk_send(
     senders: int,
     requests: int,
     seconds: float | None = None,
+    progress_every: int = 0,
 ) -> BulkResult:
     """POST bodies ``make_body(0..requests-1)`` (each returning a body and its item count)
-    from ``senders`` concurrent clients; stop starting new requests after ``seconds``."""
+    from ``senders`` concurrent clients; stop starting new requests after ``seconds``. Every
+    ``progress_every`` stored items, log the rate since the last such line."""
     next_index = itertools.count()
     lock = threading.Lock()
     totals = {"sent": 0, "stored": 0, "failed": 0}
     started = time.perf_counter()
     deadline = started + seconds if seconds is not None else None
+    mark = [0, started]  # stored items and time at the last progress line
+
+    def note_progress() -> None:  # called with the lock held
+        if progress_every and totals["stored"] - mark[0] >= progress_every:
+            now = time.perf_counter()
+            rate = (totals["stored"] - mark[0]) / (now - mark[1])
+            log(f"    {totals['stored']:,} stored, {rate:,.0f}/s over the last stretch")
+            mark[:] = [totals["stored"], now]
 
     def sender() -> None:
         with httpx.Client(timeout=120.0) as client:
@@ -224,6 +234,7 @@ def bulk_send(
                     totals["sent"] += items
                     totals["stored"] += stored
                     totals["failed"] += response.status_code != 200
+                    note_progress()
 
     workers = [threading.Thread(target=sender, daemon=True) for _ in range(senders)]
     for worker in workers:

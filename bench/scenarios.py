@@ -22,7 +22,7 @@ from bench.server import Rehber, SmallSeed, rehber_server, seed_small
 
 READS = ("get-contact", "get-group")
 WRITES = ("add-contact", "subscribe-group")
-_WRITE_BODIES = 30_000  # distinct bodies per write scenario: more than a run sends
+_WRITE_BODIES = 20_000  # distinct bodies per write scenario: more than a run sends
 _INGEST_BODIES = 30  # distinct 1,000-contact bodies the ingest senders cycle through
 
 

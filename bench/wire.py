@@ -52,13 +52,6 @@ def _fill(parent: etree._Element, value: Any) -> None:
         parent.text = str(value)
 
 
-def status(fmt: Format, body: bytes) -> int:
-    """``response.status.code`` of a vendor response."""
-    if fmt == "json":
-        return int(orjson.loads(body)["response"]["status"]["code"])
-    return int(etree.fromstring(body).findtext("status/code") or 0)
-
-
 def count(fmt: Format, body: bytes, plural: str, singular: str) -> int:
     """How many items a response lists (``contacts``/``contact``): current JSON shapes give a
     plain list (legacy ones wrap it in ``{singular: [...]}``); XML repeats ``<singular>``."""
