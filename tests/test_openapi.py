@@ -147,8 +147,9 @@ def test_each_operation_lists_every_status_it_can_answer(name: str) -> None:
     responses = DOC["paths"][f"/v1/{name}/json"]["post"]["responses"]
     required = {"200", "400", "401", "404", *map(str, action.errors)}
     assert required <= set(responses)
-    # The only extra is 503, which the server answers on any route when the database fails.
-    assert set(responses) - required == {"503"}
+    # The only extras: 429 on any route when a rate limit is configured, and 503 on any route
+    # when the database fails.
+    assert set(responses) - required == {"429", "503"}
 
 
 @pytest.mark.parametrize("name", list(ACTIONS))

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 from starlette.testclient import TestClient
 
@@ -19,6 +20,7 @@ from rehber.codes import MESSAGES
 from rehber.server.app import build_services, create_app
 from rehber.server.limits import TokenBuckets
 from rehber.server.settings import Settings
+from rehber.wire.actions import ACTIONS
 from tests.conftest import Database
 from tests.reliability.support import envelope_code
 from tests.support.api import Api, envelope
@@ -266,3 +268,14 @@ def test_serve_options_turn_the_rate_limit_on(tmp_path: Path, sqlite_database: D
     ):
         api = Api(http, created.key, created.hash, "xml")
         assert [api.call("get-groups").status for _ in range(3)] == [200, 200, 429]
+
+
+def test_429_is_in_the_published_description_of_every_route(limited: TestClient) -> None:
+    from tests.test_openapi import response_validator
+
+    api = _api(limited, "json")
+    replies = [api.call("get-groups") for _ in range(4)]
+    body = orjson.loads(replies[-1].body)
+    assert replies[-1].status == 429
+    for name in ACTIONS:
+        assert list(response_validator(name, 429).iter_errors(body)) == [], name

@@ -34,12 +34,14 @@ from rehber.wire.actions import ACTIONS, LEGACY_SHAPED, Action, ResultKind
 Schema = dict[str, Any]
 
 # Every route can answer these besides 200 and its own ``Action.errors``: unparsable body (400),
-# bad credentials (401), unknown path or method (404) and a database or internal failure (503,
-# see ``server/v1.py``).
+# bad credentials (401), unknown path or method (404), over the per-key rate limit when one is
+# configured (429, see ``server/limits.py``) and a database or internal failure (503, see
+# ``server/v1.py``).
 COMMON_ERRORS: tuple[int, ...] = (
     Code.BAD_REQUEST,
     Code.UNAUTHORIZED,
     Code.NOT_FOUND,
+    Code.TOO_MANY_REQUESTS,
     Code.SERVICE_UNAVAILABLE,
 )
 
