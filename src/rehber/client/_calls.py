@@ -7,7 +7,7 @@ conversion exist once; only sending differs between them.
 from __future__ import annotations
 
 import operator
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from itertools import islice
 from typing import Any, TypeAlias
@@ -85,7 +85,7 @@ def _nothing(result: Result) -> None:
     return None
 
 
-def _bulk(expected: int) -> Any:
+def _bulk(expected: int) -> Callable[[Result], tuple[BulkItemResult, ...]]:
     def convert(result: Result) -> tuple[BulkItemResult, ...]:
         if not isinstance(result, tuple) or not all(isinstance(x, BulkItemResult) for x in result):
             raise ShapeError("expected per-contact results")

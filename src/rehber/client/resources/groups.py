@@ -44,6 +44,8 @@ class Groups:
     def get(self, id: int) -> Group:
         """One group with its sub-tree (get-group). Raises ``GroupNotFoundError`` (463).
 
+        iletimerkezi documents get-group in JSON only; rehber serves an XML form as well.
+
         Example::
 
             group = client.groups.get(5)
