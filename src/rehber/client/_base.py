@@ -209,7 +209,10 @@ class BaseClient:
         if isinstance(sent, httpx.TimeoutException):
             failure = APITimeoutError(request=request)
         else:
-            failure = APIConnectionError(f"Connection error: {sent}", request=request)
+            detail = str(sent) or "no details"
+            failure = APIConnectionError(
+                f"Connection error ({type(sent).__name__}: {detail})", request=request
+            )
         failure.__cause__ = sent
         return failure
 

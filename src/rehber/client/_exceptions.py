@@ -23,8 +23,9 @@
 
 Any other code (a proxy's 502, ...) raises :class:`APIStatusError` itself. The class is
 chosen in one place, :func:`status_error`, from the code in the response body (HTTP status when
-the body has none). Messages name the code, the vendor's text and the path called, never the
-credentials (they travel only inside request bodies, which no exception includes).
+the body has none). Messages and reprs name the code, the vendor's text and the path called,
+never the credentials: those travel only in request bodies (reachable as
+``exc.response.request.content``, never printed).
 
 Example::
 
