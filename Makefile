@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 check: lint typecheck
 
 test: check
-	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 format: $(STAMP)
 	$(BIN)/ruff format $(LINT_PATHS)
