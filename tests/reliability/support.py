@@ -11,17 +11,18 @@ from lxml import etree
 
 from rehber.codes import MESSAGES
 from rehber.server.app import Services
+from rehber.storage.tables import metadata
 from tests.conftest import Database
 from tests.support.api import Api
-from tests.support.snapshot import snapshot
 
 
 def dump(database: Database, services: Services) -> Any:
     """Everything the database holds, exactly.
 
     SQLite: ``iterdump()`` of a fresh connection, i.e. the SQL text that recreates the file
-    (schema, every row, ``sqlite_sequence``, the search index). PostgreSQL: every row of every
-    table plus the position of every id sequence (a failed INSERT would move one).
+    (schema, every row, ``sqlite_sequence``, the search index). PostgreSQL: an MD5 of the
+    text of every row of every table, in order, and the position of every id sequence (a
+    failed INSERT would move one), in one statement.
     """
     if database.kind == "sqlite":
         path = database.url.removeprefix("sqlite:///")
@@ -30,16 +31,20 @@ def dump(database: Database, services: Services) -> Any:
             return "\n".join(conn.iterdump())
         finally:
             conn.close()
-    rows = snapshot(services)
     with services.store.engine.connect() as conn:
-        names = conn.exec_driver_sql(
-            "SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() ORDER BY 1"
-        ).scalars()
-        sequences = {
-            name: conn.exec_driver_sql(f'SELECT last_value, is_called FROM "{name}"').one()
-            for name in list(names)
-        }
-    return rows, sequences
+        return conn.exec_driver_sql(_PG_DUMP).one()
+
+
+_PG_DUMP = "SELECT " + ", ".join(
+    [
+        f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {name} t)"
+        for name in sorted(metadata.tables)
+    ]
+    + [
+        "(SELECT string_agg(sequencename || '=' || coalesce(last_value::text, '-'), ',' "
+        "ORDER BY sequencename) FROM pg_sequences WHERE schemaname = current_schema())"
+    ]
+)
 
 
 @dataclass(frozen=True)

@@ -483,3 +483,5 @@ def test_hostile_input_gets_4xx_fast_and_changes_nothing(
     # (so each 4xx above came from the hostile value, not from a broken template).
     valid = api.call(action, ROUTES[action][0](world))
     assert (valid.status, valid.code) == (200, 200), valid.body[:300]
+    # ... and the dump sees a change when there is one.
+    assert (dump(database, services) != before) == ACTIONS[action].writes

@@ -204,7 +204,7 @@ def test_a_trickling_body_is_cut_off_with_400_and_a_closed_connection(guarded_se
     sock.sendall(HEAD + b"Content-Length: 200\r\n\r\n")
     sent_for = _trickle(sock, b"{" * 200, 0.05)
     answer, _ = _read_until_closed(sock)
-    assert 0.9 < sent_for < 3, sent_for
+    assert 0.9 < sent_for < 5, sent_for
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400 ") and b"connection: close" in head.lower()
     assert envelope_code("json", 400, body) == 400
@@ -214,13 +214,13 @@ def test_a_trickling_head_is_cut_off(guarded_server: str) -> None:
     sock = _connect(guarded_server)
     sent_for = _trickle(sock, HEAD + b"X-Slow: " + b"a" * 200, 0.05)
     answer, _ = _read_until_closed(sock)
-    assert answer == b"" and 0.9 < sent_for < 3, (answer, sent_for)
+    assert answer == b"" and 0.9 < sent_for < 5, (answer, sent_for)
 
 
 def test_a_silent_connection_is_closed(guarded_server: str) -> None:
     sock = _connect(guarded_server)
     answer, waited = _read_until_closed(sock)
-    assert answer == b"" and 0.9 < waited < 3, waited
+    assert answer == b"" and 0.9 < waited < 5, waited
 
 
 def test_an_idle_kept_alive_connection_is_closed(guarded_server: str) -> None:
@@ -230,7 +230,7 @@ def test_an_idle_kept_alive_connection_is_closed(guarded_server: str) -> None:
     sock = _connect(guarded_server)
     sock.sendall(HEAD + b"Content-Length: 1\r\n\r\n{")
     answer, waited = _read_until_closed(sock)
-    assert answer.startswith(b"HTTP/1.1 400 ") and 0.9 < waited < 3, (answer[:40], waited)
+    assert answer.startswith(b"HTTP/1.1 400 ") and 0.9 < waited < 5, (answer[:40], waited)
 
 
 def test_a_body_in_quick_pieces_is_fine(guarded_server: str) -> None:
