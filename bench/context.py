@@ -1,12 +1,12 @@
-"""What one run shares: its options, the rows so far, the echo floor servers, and the floors
-measured once and used by several scenarios."""
+"""What one run shares: its options, the rows so far, the echo floor servers, and every floor
+measurement taken (each scenario measures the floor it is compared with right before its own
+figure, so that both meet the same background load on a shared machine)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 from bench import floors, wire
 from bench.common import Options, Skip, median
@@ -14,47 +14,46 @@ from bench.load import WrkResult
 from bench.procs import Service
 from bench.report import Row
 
-T = TypeVar("T")
 LABELS: dict[wire.Format, str] = {"json": "JSON", "xml": "XML"}
+CODECS = ("orjson", "json", "lxml")
+
+
+def _scalar_floors(opts: Options) -> dict[str, tuple[str, str]]:
+    """Name -> (label, unit) of every floor that is one number."""
+    codec = f"parse + serialize {opts.codec_records:,} contacts"
+    return {
+        "sqlite": ("sqlite3 executemany, 1,000-row transactions, WAL", "rows/s"),
+        "postgres": ("PostgreSQL psycopg COPY, 1,000-row transactions", "rows/s"),
+        **{name: (f"codec {name}: {codec}", "records/s") for name in CODECS},
+    }
 
 
 @dataclass
 class Bench:
     opts: Options
     rows: list[Row] = field(default_factory=list)
-    floor_rows: list[Row] = field(default_factory=list)
     server_rss: dict[str, float] = field(default_factory=dict)
     echo_samples: dict[tuple[int, wire.Format], list[WrkResult]] = field(default_factory=dict)
-    _echo_servers: dict[int, Service] = field(default_factory=dict)
+    floor_samples: dict[str, list[float]] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
-    _done: dict[Hashable, Any] = field(default_factory=dict)
-
-    def once(self, key: Hashable, compute: Callable[[], T]) -> T:
-        """``compute()`` the first time ``key`` is asked for; the same answer (or the same
-        Skip) afterwards."""
-        if key not in self._done:
-            try:
-                self._done[key] = compute()
-            except Skip as exc:
-                self._done[key] = exc
-        found = self._done[key]
-        if isinstance(found, Skip):
-            raise found
-        return found  # type: ignore[no-any-return]
+    _unreachable: dict[str, Skip] = field(default_factory=dict)
+    _echo_servers: dict[int, Service] = field(default_factory=dict)
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
+
+    def note_rss(self, name: str, mb: float) -> None:
+        self.server_rss[name] = mb
 
     def time_left(self, keep: float) -> float:
         """Seconds of the run's budget left after keeping ``keep`` for what comes later (at
         least 30, so a late scenario still measures something)."""
         return max(30.0, self.opts.budget - (time.monotonic() - self.started) - keep)
 
-    # -- floors ----------------------------------------------------------------------------
+    # -- floors, measured when asked for ---------------------------------------------------
 
     def echo_now(self, workers: int, fmt: wire.Format) -> WrkResult:
-        """The echo floor measured now, so that a rehber figure taken right after it meets
-        the same background load. The floor server stays up (idle) between measurements."""
+        """The echo floor's rate now. Its server stays up (idle) between measurements."""
         service = self._echo_servers.get(workers)
         if service is None:
             service = self._echo_servers[workers] = floors.echo_service(workers)
@@ -65,55 +64,66 @@ class Bench:
         samples.append(result)
         return result
 
+    def floor_now(self, name: str) -> float:
+        """A one-number floor (``sqlite``, ``postgres`` or a codec) measured now; Skip (the
+        same one every time) when it cannot be measured here."""
+        if name in self._unreachable:
+            raise self._unreachable[name]
+        try:
+            if name in CODECS:
+                values = floors.codec_floors(self.opts)
+            elif name == "sqlite":
+                values = {name: floors.sqlite_floor(self.opts)}
+            else:
+                values = {name: floors.postgres_floor(self.opts)}
+        except Skip as exc:
+            self._unreachable[name] = exc
+            raise
+        for measured, value in values.items():
+            self.floor_samples.setdefault(measured, []).append(value)
+        return values[name]
+
+    def measure_missing_floors(self) -> None:
+        """Every floor no scenario has measured yet (for a complete floor table)."""
+        for workers in (1, 2):
+            for fmt in wire.FORMATS:
+                if (workers, fmt) not in self.echo_samples:
+                    self.echo_now(workers, fmt)
+        for name in _scalar_floors(self.opts):
+            if name not in self.floor_samples and name not in self._unreachable:
+                with contextlib.suppress(Skip):  # shown as a skipped floor row
+                    self.floor_now(name)
+
     def close(self) -> None:
         for service in self._echo_servers.values():
             service.stop()
         self._echo_servers.clear()
 
-    def all_floor_rows(self) -> list[Row]:
-        """The echo floors (median and range of every measurement this run), then the rest."""
+    def floor_rows(self) -> list[Row]:
+        """Every floor of the run: the median of its measurements, and their range."""
         rows = []
-        for (workers, fmt), samples in sorted(self.echo_samples.items()):
-            rates = [sample.rate for sample in samples]
-            spread = f"; {len(rates)} measurements, {min(rates):,.0f}–{max(rates):,.0f}"
+        for (workers, fmt), results in sorted(self.echo_samples.items()):
+            label = f"echo {LABELS[fmt]}, {workers} worker{'s' if workers > 1 else ''}"
+            p50 = median([result.p50_ms for result in results])
             rows.append(
                 Row(
-                    f"echo {LABELS[fmt]}, {workers} worker{'s' if workers > 1 else ''}",
-                    median(rates),
+                    label,
+                    median([result.rate for result in results]),
                     "req/s",
-                    note=f"median p50 {median([s.p50_ms for s in samples]):.1f} ms"
-                    + (spread if len(rates) > 1 else ""),
-                    problem="; ".join(s.problems() for s in samples if s.problems()),
+                    note=f"median p50 {p50:.1f} ms" + _spread([r.rate for r in results]),
+                    problem="; ".join(r.problems() for r in results if r.problems()),
                 )
             )
-        return rows + self.floor_rows
+        for name, (label, unit) in _scalar_floors(self.opts).items():
+            if name in self._unreachable:
+                rows.append(Row(label, skipped=str(self._unreachable[name])))
+            elif name in self.floor_samples:
+                values = self.floor_samples[name]
+                rows.append(Row(label, median(values), unit, note=_spread(values).lstrip("; ")))
+        return rows
 
-    def sqlite_floor(self) -> float:
-        label = "sqlite3 executemany, 1,000-row transactions, WAL"
-        return self.once("sqlite", lambda: self._floor(label, floors.sqlite_floor))
 
-    def postgres_floor(self) -> float:
-        label = "PostgreSQL psycopg COPY, 1,000-row transactions"
-        return self.once("postgres", lambda: self._floor(label, floors.postgres_floor))
-
-    def codecs(self) -> dict[str, float]:
-        def measure() -> dict[str, float]:
-            rates = floors.codec_floors(self.opts)
-            for name, rate in rates.items():
-                label = f"codec {name}: parse + serialize {self.opts.codec_records:,} contacts"
-                self.floor_rows.append(Row(label, rate, "records/s"))
-            return rates
-
-        return self.once("codecs", measure)
-
-    def _floor(self, label: str, measure: Callable[[Options], float]) -> float:
-        try:
-            value = measure(self.opts)
-        except Skip as exc:
-            self.floor_rows.append(Row(label, skipped=str(exc)))
-            raise
-        self.floor_rows.append(Row(label, value, "rows/s"))
-        return value
-
-    def note_rss(self, name: str, mb: float) -> None:
-        self.server_rss[name] = mb
+def _spread(values: list[float]) -> str:
+    if len(values) < 2:
+        return ""
+    return f"; {len(values)} measurements, {min(values):,.0f}–{max(values):,.0f}"

@@ -11,6 +11,7 @@ same run as rehber so that every target is a ratio.
 
 from __future__ import annotations
 
+import gc
 import json
 import sqlite3
 import sys
@@ -140,11 +141,19 @@ def postgres_floor(opts: Options) -> float:
 
 
 def _median_rate(records: int, work: Callable[[], object], repeats: int = 5) -> float:
+    """Records/s of ``work()``, median of ``repeats``. As ``timeit`` does, the cyclic garbage
+    collector is off while timing: otherwise the figure would depend on how many objects the
+    harness happens to hold (it varied 2x between runs), not on the codec."""
     timings = []
     for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        timings.append(time.perf_counter() - started)
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.perf_counter()
+            work()
+            timings.append(time.perf_counter() - started)
+        finally:
+            gc.enable()
     return records / median(timings)
 
 

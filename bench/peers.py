@@ -131,7 +131,7 @@ def _prism_rate(bench: Bench, openapi: Path) -> WrkResult:
 def peers(bench: Bench) -> None:
     openapi = WORK / "peers" / "openapi.json"
     openapi.parent.mkdir(parents=True, exist_ok=True)
-    ours = bench.once("peers-rehber", lambda: _rehber_rate(bench, openapi))
+    ours = _rehber_rate(bench, openapi)
     contenders: list[tuple[str, Callable[[], WrkResult]]] = [
         (f"json-server {JSON_SERVER[1]}", lambda: _json_server_rate(bench)),
         (f"Prism {PRISM[1]} mock", lambda: _prism_rate(bench, openapi)),

@@ -12,7 +12,6 @@ A full run writes ``bench/RESULTS.md``; ``--quick`` and ``--only`` write
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 import time
@@ -21,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from bench import scenarios, wire
+from bench import scenarios
 from bench.common import BENCH, WORK, CpuClock, Options, Skip, log
 from bench.context import Bench
 from bench.load import ensure_wrk
@@ -31,16 +30,9 @@ from bench.scale import scale
 
 
 def floors(bench: Bench) -> None:
-    """Every floor not measured yet, so that the floor table is complete. It runs last: the
-    scenarios measure the echo floors right before their own figures anyway."""
-    for workers in (1, 2):
-        for fmt in wire.FORMATS:
-            if (workers, fmt) not in bench.echo_samples:
-                bench.echo_now(workers, fmt)
-    bench.sqlite_floor()
-    bench.codecs()
-    with contextlib.suppress(Skip):  # recorded as a skipped floor row
-        bench.postgres_floor()
+    """Every floor not measured yet, so that the floor table is complete. It runs last: each
+    scenario measures the floors it is compared with right before its own figures."""
+    bench.measure_missing_floors()
 
 
 _BUSY = 0.15  # share of the machine's CPU other processes may use before the results warn
@@ -137,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_results(
         args.output,
         bench.rows,
-        bench.all_floor_rows(),
+        bench.floor_rows(),
         info=info,
         command=command.strip(),
         seconds=seconds,
