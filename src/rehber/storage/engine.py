@@ -11,8 +11,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -100,12 +99,11 @@ class Connections:
 
     dialect: str
 
-    @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Any]:
-        """A driver connection inside one transaction: committed when the block ends, rolled
-        back on any exception."""
+    def run(self, work: Callable[[Any], T], *, write: bool) -> T:
+        """``work(connection)`` inside one transaction: committed when it returns, rolled back
+        if it raises. (A plain method, not a context manager: this is on every request's
+        path, and a generator-based context manager costs more than SQLite's point read.)"""
         raise NotImplementedError
-        yield
 
     def close(self) -> None:
         """Close every connection this source opened."""
@@ -118,18 +116,18 @@ class PooledConnections(Connections):
         self.engine = engine
         self.dialect = engine.dialect.name
 
-    @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Any]:
+    def run(self, work: Callable[[Any], T], *, write: bool) -> T:
         with self.engine.connect() as conn:
             raw: Any = conn.connection.driver_connection
             if self.dialect == "sqlite":
                 raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             try:
-                yield raw
+                result = work(raw)
             except BaseException:
                 raw.rollback()
                 raise
             raw.commit()
+            return result
 
     def close(self) -> None:
         self.engine.dispose()
@@ -150,7 +148,8 @@ class SqliteConnections(Connections):
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
 
-    def _connection(self) -> sqlite3.Connection:
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(
@@ -165,21 +164,20 @@ class SqliteConnections(Connections):
                 self._opened.append(conn)
         return conn
 
-    @contextmanager
-    def transaction(self, *, write: bool) -> Iterator[Any]:
-        conn = self._connection()
+    def run(self, work: Callable[[Any], T], *, write: bool) -> T:
+        conn = self.connection()
         if not write:
             # Reads run statement by statement in autocommit mode: each statement sees one
             # consistent snapshot, and skipping BEGIN/COMMIT is a fifth of a point read's cost.
-            yield conn
-            return
+            return work(conn)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
+            result = work(conn)
         except BaseException:
             conn.rollback()
             raise
         conn.commit()
+        return result
 
     def close(self) -> None:
         with self._lock:
@@ -204,8 +202,7 @@ def run_transaction(
     contention. The whole unit is re-run, so ``work`` must not have effects outside it."""
     for attempt in range(1, attempts + 1):
         try:
-            with source.transaction(write=write) as conn:
-                return work(conn)
+            return source.run(work, write=write)
         except Exception as exc:
             if attempt == attempts or not is_retryable(exc):
                 raise

@@ -56,7 +56,10 @@ class Sql:
         self._sqlite = dialect == "sqlite"
 
     def _params(self, params: Params) -> Params:
-        if not any(isinstance(v, _LISTS) for v in params.values()):
+        for value in params.values():
+            if isinstance(value, _LISTS):
+                break
+        else:
             return params
         if not self._sqlite:
             return {
@@ -69,9 +72,13 @@ class Sql:
         }
 
     def rows(self, query: str, params: Params | None = None) -> list[Any]:
-        cursor = self.connection.execute(spell(query, self.dialect), self._params(params or {}))
+        cursor = self.connection.execute(
+            spell(query, self.dialect), self._params(params) if params else {}
+        )
+        if self._sqlite:  # the cursor is freed (and finalised) with its last reference
+            return cursor.fetchall()  # type: ignore[no-any-return]
         try:
-            return list(cursor.fetchall())
+            return cursor.fetchall()  # type: ignore[no-any-return]
         finally:
             cursor.close()
 
