@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
+import pickle
 import traceback
 
 import httpx
@@ -16,7 +18,7 @@ from rehber.client._exceptions import status_error
 from rehber.codes import MESSAGES
 from rehber.credentials import derive_hash
 from tests.client.conftest import Api
-from tests.client.scripted import Reply, ScriptedServer
+from tests.client.scripted import Drop, Hang, Reply, ScriptedServer, Step
 
 KEY = "3ea65b1e8ba4c7d2f0e1a2b3c4d5e6f7"
 HASH = "e8e20e5dcff5ea6ae6e5adf849bbfe66affb0782f384ec16083f290d401ecd41"
@@ -270,3 +272,117 @@ def test_async_errors_leak_nothing_either(caplog: pytest.LogCaptureFixture) -> N
     text = asyncio.run(run()) + caplog.text
     assert "ContactNotFoundError: 465 Kişi bulunamadı." in text
     assert KEY not in text and HASH not in text
+
+
+# -- pickling -----------------------------------------------------------------------------
+
+ERROR_CLASSES = [
+    cls
+    for name in _exceptions.__all__
+    if isinstance(cls := getattr(_exceptions, name), type) and issubclass(cls, rehber.RehberError)
+]
+BASIC_USER, BASIC_PASSWORD = "operator", "basic-auth-secret"
+
+
+def _provoke(cls: type[rehber.RehberError]) -> rehber.RehberError:
+    """A real ``cls`` from a real exchange: a scripted server answering what raises it."""
+    if cls is rehber.RehberError:
+        with pytest.raises(rehber.RehberError) as caught:
+            Client(hash=HASH)
+        return caught.value
+    step: Step
+    options: dict[str, object] = {}
+    if cls is rehber.APIConnectionError:
+        step = Drop()
+    elif cls is rehber.APITimeoutError:
+        step, options = Hang(), {"timeout": 0.2}
+    elif cls is rehber.APIResponseValidationError:
+        step = Reply(200, b"<html>captive portal</html>")
+    elif cls is rehber.APIStatusError:
+        step = Reply(502, b"Bad Gateway", (("Content-Type", "text/plain"),))
+    else:
+        code = cls.expected_code  # type: ignore[attr-defined]
+        step = Reply.envelope(code, MESSAGES[code], Retry_After="3")
+    # An http_client that adds credentials of its own (Basic auth) to every request.
+    with (
+        httpx.Client(auth=(BASIC_USER, BASIC_PASSWORD)) as http,
+        ScriptedServer([step]) as server,
+        _scripted_client(server, http_client=http, **options) as client,
+        pytest.raises(rehber.RehberError) as caught,
+    ):
+        client.contacts.add(name="Ayşe", gsm="05321234567")
+    return caught.value
+
+
+def test_every_exception_class_is_covered() -> None:
+    assert len(ERROR_CLASSES) == 20
+    assert set(ERROR_CLASSES) == {rehber.RehberError, *_all_subclasses(rehber.RehberError)}
+
+
+def _all_subclasses(cls: type) -> set[type]:
+    return {sub for direct in cls.__subclasses__() for sub in {direct, *_all_subclasses(direct)}}
+
+
+@pytest.mark.parametrize("cls", ERROR_CLASSES, ids=lambda cls: cls.__name__)
+def test_exceptions_pickle_without_their_credentials(cls: type[rehber.RehberError]) -> None:
+    error = _provoke(cls)
+    assert type(error) is cls
+    sent = _request_of(error)
+    if sent is not None:  # what the client really sent carries every credential
+        assert KEY.encode() in sent.content and HASH.encode() in sent.content
+        assert sent.headers["Authorization"].startswith("Basic ")
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        data = pickle.dumps(error, protocol=protocol)
+        for secret in (KEY, HASH, BASIC_PASSWORD, sent.headers["Authorization"] if sent else KEY):
+            assert secret.encode() not in data
+        restored = pickle.loads(data)
+        assert type(restored) is cls
+        assert restored.args == error.args
+        assert (str(restored), repr(restored)) == (str(error), repr(error))
+        assert set(vars(restored)) == set(vars(error))
+        for name in ("code", "message", "status_code", "expected_code"):
+            assert getattr(restored, name, None) == getattr(error, name, None)
+        if isinstance(error, (rehber.APIStatusError, rehber.APIResponseValidationError)):
+            back, original = restored.response, error.response
+            assert (back.status_code, back.content) == (original.status_code, original.content)
+            assert back.headers == original.headers
+        if sent is not None:
+            request = _request_of(restored)
+            assert request is not None
+            assert (request.method, request.url) == (sent.method, sent.url)
+            assert request.content == b"" and "Authorization" not in request.headers
+            assert request.headers["User-Agent"] == sent.headers["User-Agent"]
+    if isinstance(error, rehber.APIStatusError):
+        assert restored.code == (cls.expected_code or 502) and restored.message
+    if cls in (rehber.RateLimitError, rehber.ServiceUnavailableError):
+        assert restored.response.headers["Retry-After"] == "3"
+
+
+def _request_of(error: rehber.RehberError) -> httpx.Request | None:
+    if isinstance(error, rehber.APIConnectionError):
+        return error.request
+    if isinstance(error, (rehber.APIStatusError, rehber.APIResponseValidationError)):
+        return error.response.request
+    return None
+
+
+def test_a_real_error_of_the_real_app_pickles(api: Api) -> None:
+    with pytest.raises(rehber.ContactNotFoundError) as caught:
+        api.contacts.get(987654321)
+    data = pickle.dumps(caught.value)
+    assert api.credentials.key.encode() not in data
+    assert api.credentials.hash.encode() not in data
+    restored = pickle.loads(data)
+    assert type(restored) is rehber.ContactNotFoundError
+    assert (restored.code, restored.message, restored.status_code) == (465, "Kişi bulunamadı.", 465)
+    assert str(restored) == str(caught.value)
+    assert restored.response.content == caught.value.response.content
+
+
+def test_copies_of_errors_hold_no_credentials_either() -> None:
+    error = _provoke(rehber.AuthenticationError)
+    assert isinstance(error, rehber.AuthenticationError)
+    for copied in (copy.copy(error), copy.deepcopy(error)):
+        assert type(copied) is rehber.AuthenticationError and copied.code == 401
+        assert copied.response.request.content == b""
+    assert KEY.encode() in error.response.request.content  # the original is untouched

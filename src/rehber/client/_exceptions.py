@@ -27,6 +27,13 @@ the body has none). Messages and reprs name the code, the vendor's text and the 
 never the credentials: those travel only in request bodies (reachable as
 ``exc.response.request.content``, never printed).
 
+Every exception pickles (for ``multiprocessing``, ``concurrent.futures``, task queues): it comes
+back as the same class with the same ``args``, ``code``, ``message`` and other attributes, and
+``response`` / ``request`` as ``httpx`` objects with their method, URL, status, headers and
+answer body. What could hold a secret stays behind: request bodies (the key and hash), the
+``Authorization``, ``Proxy-Authorization`` and ``Cookie`` headers, and user info in URLs. The
+same goes for ``copy.copy`` and ``copy.deepcopy``, which use the same protocol.
+
 Example::
 
     try:
@@ -38,6 +45,8 @@ Example::
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 
@@ -51,7 +60,18 @@ class RehberError(Exception):
             client.groups.list()
         except rehber.RehberError as exc:
             log.warning("address book unavailable: %s", exc)
+
+    Pickling keeps everything but the secrets (see the module docstring)::
+
+        restored = pickle.loads(pickle.dumps(exc))
+        assert type(restored) is type(exc) and restored.args == exc.args
     """
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # By state, not by calling __init__ again (the subclasses take keyword-only arguments
+        # that are not in ``args``), and with every httpx object scrubbed of credentials.
+        state = {name: _scrubbed(value) for name, value in vars(self).items()}
+        return (_restore, (type(self), self.args, state))
 
 
 class APIConnectionError(RehberError):
@@ -335,6 +355,43 @@ _BY_CODE: dict[int, type[APIStatusError]] = {
     )
     if cls.expected_code is not None
 }
+
+
+# Request headers that can carry credentials (an ``http_client`` passed in may add them).
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _restore(cls: type[RehberError], args: tuple[Any, ...], state: dict[str, Any]) -> RehberError:
+    """Unpickle a :class:`RehberError` without calling its ``__init__``."""
+    error = cls.__new__(cls, *args)
+    error.args = args
+    error.__dict__.update(state)
+    return error
+
+
+def _scrubbed(value: Any) -> Any:
+    """``value`` as it may be pickled: httpx requests without body and secret headers."""
+    if isinstance(value, httpx.Request):
+        return _bodiless(value)
+    if isinstance(value, httpx.Response):
+        # The response's own pickle state (status, headers, the body as read, ...), with the
+        # request it carries (and any redirect history or next request) scrubbed in turn.
+        clone = httpx.Response.__new__(httpx.Response)
+        clone.__setstate__({k: _scrubbed(v) for k, v in value.__getstate__().items()})
+        return clone
+    if isinstance(value, list):
+        return [_scrubbed(item) for item in value]
+    return value
+
+
+def _bodiless(request: httpx.Request) -> httpx.Request:
+    headers = [
+        (name, text)
+        for name, text in request.headers.multi_items()
+        if name.lower() not in _SECRET_HEADERS and name.lower() != "content-length"
+    ]
+    url = request.url.copy_with(userinfo=b"") if request.url.userinfo else request.url
+    return httpx.Request(request.method, url, headers=headers)
 
 
 def status_error(code: int, message: str, response: httpx.Response) -> APIStatusError:
