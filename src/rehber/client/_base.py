@@ -135,8 +135,24 @@ class Credentials:
         return f"<Credentials key={self.key[:4]}…>"
 
 
+class NotGiven:
+    """The type of :data:`NOT_GIVEN`: an argument left out (where ``None`` means something)."""
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+#: ``timeout`` left out: the ``http_client``'s own, else :data:`DEFAULT_TIMEOUT`.
+NOT_GIVEN = NotGiven()
+
+
 class BaseClient:
     """Configuration, request building, answer decoding and the retry rule; no I/O."""
+
+    _http: httpx.Client | httpx.AsyncClient
 
     def __init__(
         self,
@@ -146,7 +162,7 @@ class BaseClient:
         secret: str | None,
         base_url: str | None,
         format: Format,
-        timeout: float | httpx.Timeout | None,
+        timeout: float | httpx.Timeout | NotGiven | None,
         max_retries: int,
     ) -> None:
         env = os.environ
@@ -169,7 +185,7 @@ class BaseClient:
             base_url or env.get("REHBER_BASE_URL") or DEFAULT_BASE_URL
         )
         self.format: Format = format
-        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._timeout = None if isinstance(timeout, NotGiven) else _as_timeout(timeout)
         self.max_retries = max_retries
         content_type = f"application/{format}; charset=utf-8"
         self._headers = {
@@ -177,6 +193,28 @@ class BaseClient:
             "Accept": f"application/{format}",
             "User-Agent": f"{USER_AGENT}/{_version()}",
         }
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout every request is sent with.
+
+        ``timeout=`` when it was given (``None``: no timeout), else the timeout of the
+        ``http_client`` in use: the one passed in, as configured there (read at each request),
+        or the client's own, built with :data:`DEFAULT_TIMEOUT`.
+
+        Example::
+
+            rehber.Client(http_client=httpx.Client(timeout=5.0)).timeout  # Timeout(timeout=5.0)
+        """
+        return self._timeout if self._timeout is not None else self._http.timeout
+
+    @timeout.setter
+    def timeout(self, value: float | httpx.Timeout | None) -> None:
+        self._timeout = _as_timeout(value)
+
+    def _own_timeout(self) -> httpx.Timeout:
+        """The timeout of an http client this client builds for itself."""
+        return self._timeout if self._timeout is not None else DEFAULT_TIMEOUT
 
     def __repr__(self) -> str:
         # Never the key or the hash: reprs end up in logs and tracebacks.
@@ -260,6 +298,10 @@ class BaseClient:
             delay,
         )
         return delay
+
+
+def _as_timeout(value: float | httpx.Timeout | None) -> httpx.Timeout:
+    return value if isinstance(value, httpx.Timeout) else httpx.Timeout(value)
 
 
 def _version() -> str:

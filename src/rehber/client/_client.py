@@ -12,10 +12,11 @@ import httpx
 
 from rehber.client._base import (
     DEFAULT_MAX_RETRIES,
-    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
     BaseClient,
     Call,
     Format,
+    NotGiven,
 )
 from rehber.client._exceptions import RehberError
 from rehber.client.resources.contacts import AsyncContacts, Contacts
@@ -31,10 +32,16 @@ class Client(BaseClient):
     read from ``REHBER_API_KEY`` / ``REHBER_API_HASH`` when not given, ``base_url`` from
     ``REHBER_BASE_URL`` (default ``https://api.iletimerkezi.com/v1/``; a bare
     ``http://host:port`` gets ``/v1/``). ``format`` picks the XML or the JSON routes; results are
-    the same. ``timeout`` is in seconds (or an ``httpx.Timeout``). Reads, edits, deletes and
-    (un)subscribes are retried ``max_retries`` times on connection errors, timeouts, 503 and
-    rehber's 429, with exponential backoff and jitter (or the server's ``Retry-After``); adds
-    never are. ``http_client`` is used as given and not closed by this client.
+    the same. Reads, edits, deletes and (un)subscribes are retried ``max_retries`` times on
+    connection errors, timeouts, 503 and rehber's 429, with exponential backoff and jitter (or
+    the server's ``Retry-After``); adds never are. ``http_client`` is used as given and not
+    closed by this client.
+
+    ``timeout`` is in seconds (or an ``httpx.Timeout``; ``None`` for none). The rule: an
+    explicit ``timeout=`` always wins; without one, requests go out with the timeout of the
+    ``http_client`` passed in, as configured there (``httpx.Client(timeout=5.0)``: 5 s;
+    httpx's own default when it was built without one); without either, 60 s (10 s to
+    connect, :data:`~rehber.client._base.DEFAULT_TIMEOUT`). ``client.timeout`` tells which.
 
     Example::
 
@@ -43,10 +50,14 @@ class Client(BaseClient):
             client.contacts.add(name="Ayşe", gsm="05321234567", groups=[group.id])
 
         local = rehber.Client(key=KEY, secret=SECRET, base_url="http://127.0.0.1:8080/v1/")
+
+        # Your own pool and timeout: 5 s, since no timeout= overrides it.
+        shared = rehber.Client(http_client=httpx.Client(timeout=5.0, limits=limits))
     """
 
     groups: Groups
     contacts: Contacts
+    _http: httpx.Client
 
     def __init__(
         self,
@@ -56,7 +67,7 @@ class Client(BaseClient):
         secret: str | None = None,
         base_url: str | None = None,
         format: Format = "json",
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.Client | None = None,
     ) -> None:
@@ -70,7 +81,9 @@ class Client(BaseClient):
             max_retries=max_retries,
         )
         self._owns_http = http_client is None
-        self._http = http_client if http_client is not None else httpx.Client(timeout=self.timeout)
+        self._http = (
+            http_client if http_client is not None else httpx.Client(timeout=self._own_timeout())
+        )
         self.groups = Groups(self)
         self.contacts = Contacts(self)
 
@@ -119,6 +132,9 @@ class Client(BaseClient):
 class AsyncClient(BaseClient):
     """:class:`Client` for asyncio: the same arguments, methods awaited, pages ``async for``.
 
+    The same timeout rule: an explicit ``timeout=`` wins, else that of the ``http_client``
+    (an ``httpx.AsyncClient``) passed in, else :data:`~rehber.client._base.DEFAULT_TIMEOUT`.
+
     Example::
 
         async with rehber.AsyncClient(key="...", hash="...") as client:
@@ -129,6 +145,7 @@ class AsyncClient(BaseClient):
 
     groups: AsyncGroups
     contacts: AsyncContacts
+    _http: httpx.AsyncClient
 
     def __init__(
         self,
@@ -138,7 +155,7 @@ class AsyncClient(BaseClient):
         secret: str | None = None,
         base_url: str | None = None,
         format: Format = "json",
-        timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
+        timeout: float | httpx.Timeout | NotGiven | None = NOT_GIVEN,
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
@@ -153,7 +170,9 @@ class AsyncClient(BaseClient):
         )
         self._owns_http = http_client is None
         self._http = (
-            http_client if http_client is not None else httpx.AsyncClient(timeout=self.timeout)
+            http_client
+            if http_client is not None
+            else httpx.AsyncClient(timeout=self._own_timeout())
         )
         self.groups = AsyncGroups(self)
         self.contacts = AsyncContacts(self)
