@@ -70,7 +70,9 @@ def test_keys_create_import_revoke_list(database: Database) -> None:
     listed = json.loads(run(database, "keys", "list", "--account", str(account), "--json"))
     assert [k["key"] for k in listed][1:] == [second["key"], "K-import"]
     assert all("hash" not in k and "secret" not in k for k in listed)
-    with TestClient(create_app(database.settings())) as client:
+    # A revocation by another process reaches a running server within its key-cache time
+    # (tests/e2e/test_key_cache.py); with the cache off, on the very next request.
+    with TestClient(create_app(database.settings(key_cache_seconds=0))) as client:
         assert api_for(database, "K-import", "abcdef", client).call("get-groups").code == 200
         run(database, "keys", "revoke", "--account", str(account), "--key", "K-import")
         assert api_for(database, "K-import", "abcdef", client).call("get-groups").code == 401

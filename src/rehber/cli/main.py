@@ -15,7 +15,7 @@ import click
 
 from rehber import __version__
 from rehber.server.settings import DEFAULT_BODY_TIMEOUT, DEFAULT_HEADER_TIMEOUT
-from rehber.service.accounts import AccountService
+from rehber.service.accounts import DEFAULT_KEY_CACHE_SECONDS, AccountService
 from rehber.storage.engine import DEFAULT_DATABASE_URL
 from rehber.storage.migrate import upgrade
 from rehber.storage.store import Store
@@ -139,6 +139,15 @@ def main() -> None:
     help="Seconds for a request head to arrive (after connecting or the previous response).",
 )
 @click.option(
+    "--key-cache-seconds",
+    type=click.FloatRange(min=0),
+    envvar="REHBER_KEY_CACHE_SECONDS",
+    default=DEFAULT_KEY_CACHE_SECONDS,
+    show_default=True,
+    help="Seconds a worker trusts a key it has looked up; a key revoked by another process "
+    "stops working within this time (0 = look the key up on every request).",
+)
+@click.option(
     "--timeout-keep-alive",
     type=click.IntRange(min=1),
     default=5,
@@ -168,6 +177,7 @@ def serve(
     rate_limit_burst: int,
     body_timeout: float,
     header_timeout: float,
+    key_cache_seconds: float,
     timeout_keep_alive: int,
     emulator: bool,
     id_start: int | None,
@@ -195,6 +205,7 @@ def serve(
     os.environ["REHBER_RATE_LIMIT_BURST"] = str(rate_limit_burst)
     os.environ["REHBER_BODY_TIMEOUT"] = str(body_timeout)
     os.environ["REHBER_HEADER_TIMEOUT"] = str(header_timeout)
+    os.environ["REHBER_KEY_CACHE_SECONDS"] = str(key_cache_seconds)
     if schema:
         os.environ["REHBER_DATABASE_SCHEMA"] = schema
     if database.startswith("sqlite"):

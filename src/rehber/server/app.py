@@ -75,7 +75,11 @@ def build_services(settings: Settings) -> Services:
         upgrade(store.engine)
     if store.indexer is not None:
         store.indexer.poke()  # index whatever an earlier run left in the backlog
-    accounts = AccountService(store, default_generation=settings.wire_generation)
+    accounts = AccountService(
+        store,
+        default_generation=settings.wire_generation,
+        key_cache_seconds=settings.key_cache_seconds,
+    )
     return Services(settings, store, accounts, Backend(store))
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from rehber.service.accounts import DEFAULT_KEY_CACHE_SECONDS
 from rehber.storage.engine import DEFAULT_DATABASE_URL
 from rehber.types import WireGeneration
 
@@ -41,6 +42,8 @@ class Settings:
     rate_limit: float = 0.0  # REHBER_RATE_LIMIT
     rate_limit_burst: int = 0  # REHBER_RATE_LIMIT_BURST (0 = the rate, at least 1)
     body_timeout: float = DEFAULT_BODY_TIMEOUT  # REHBER_BODY_TIMEOUT (0 = off)
+    # Seconds a worker trusts a key it has looked up (service/accounts.py KeyCache; 0 = off).
+    key_cache_seconds: float = DEFAULT_KEY_CACHE_SECONDS  # REHBER_KEY_CACHE_SECONDS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -55,6 +58,9 @@ class Settings:
             rate_limit=float(env.get("REHBER_RATE_LIMIT") or 0),
             rate_limit_burst=int(env.get("REHBER_RATE_LIMIT_BURST") or 0),
             body_timeout=float(env.get("REHBER_BODY_TIMEOUT") or DEFAULT_BODY_TIMEOUT),
+            key_cache_seconds=float(
+                env.get("REHBER_KEY_CACHE_SECONDS") or DEFAULT_KEY_CACHE_SECONDS
+            ),
         )
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 

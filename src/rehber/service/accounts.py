@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rehber.codes import Code, ServiceError
 from rehber.credentials import KeyPair, digest_matches, hash_digest, new_key_pair
 from rehber.service.text import clean_name
-from rehber.storage.repository import Repository
+from rehber.storage.repository import KeyRecord, Repository
 from rehber.storage.store import Store
 from rehber.types import Account, ApiKey, CustomField, WireGeneration
 
 # Compared against when a key is unknown, so that unknown and wrong-hash keys cost the same.
 _DUMMY_DIGEST = hash_digest("0" * 64)
+# Default seconds a worker may go on trusting a key it has looked up (see KeyCache).
+DEFAULT_KEY_CACHE_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,19 +25,79 @@ class NewAccount:
     credentials: KeyPair
 
 
+class KeyCache:
+    """Keys this process has found valid, so that most requests skip the key lookup.
+
+    The lookup is a database statement on every request, as much as a point read itself. An
+    entry holds the stored digest (the presented hash is still compared, in constant time, on
+    every request) and is trusted while both hold:
+
+    * this process has committed no write since it was filled (``Store.write_epoch``): a key
+      revoked, an account reconfigured or an emulator reset *in this process* takes effect on
+      the very next request;
+    * it is younger than ``seconds``: changes made by another process (``rehber keys revoke``,
+      another worker) take effect within that time. ``seconds = 0`` turns the cache off.
+
+    Unknown and revoked keys are never cached.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(
+        self, store: Store, seconds: float, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.store = store
+        self.seconds = seconds
+        self.clock = clock
+        self.entries: dict[str, tuple[KeyRecord, float, int]] = {}
+
+    def get(self, key: str) -> KeyRecord | None:
+        entry = self.entries.get(key)
+        if entry is None:
+            return None
+        record, expires, epoch = entry
+        if epoch != self.store.write_epoch or self.clock() >= expires:
+            self.entries.pop(key, None)
+            return None
+        return record
+
+    def lookup(self, key: str) -> KeyRecord | None:
+        """The stored record of ``key``, from the cache or the database."""
+        record = self.get(key)
+        if record is not None:
+            return record
+        # The epoch is read before the lookup: a write committed after it invalidates the
+        # entry even if the lookup saw the state before that write.
+        epoch = self.store.write_epoch
+        record = self.store.read(lambda r: r.find_key(key))
+        if record is not None and not record.revoked and self.seconds > 0:
+            if len(self.entries) >= self.MAX_ENTRIES:
+                self.entries.clear()
+            self.entries[key] = (record, self.clock() + self.seconds, epoch)
+        return record
+
+
 class AccountService:
     """Creates accounts, issues, imports and revokes keys, and authenticates requests."""
 
-    def __init__(self, store: Store, *, default_generation: WireGeneration = "current") -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        default_generation: WireGeneration = "current",
+        key_cache_seconds: float = DEFAULT_KEY_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.store = store
         self.default_generation = default_generation
+        self.keys = KeyCache(store, key_cache_seconds, clock=clock)
 
     def authenticate(self, key: str, hash_value: str) -> Account:
         """The account a key + hash pair belongs to; anything else -> 401."""
         # No stored key holds a NUL (PostgreSQL text cannot), so such a key is unknown; asking
         # PostgreSQL would fail the request with a DataError (503) instead of 401.
         known = key and "\x00" not in key
-        record = self.store.read(lambda r: r.find_key(key)) if known else None
+        record = self.keys.lookup(key) if known else None
         matches = digest_matches(hash_value, record.hash_digest if record else _DUMMY_DIGEST)
         if record is None or record.revoked or not matches or not hash_value:
             raise ServiceError(Code.UNAUTHORIZED)

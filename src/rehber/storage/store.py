@@ -33,6 +33,9 @@ class Store:
         self.anchors = PageAnchors()
         self.tally = InsertTally() if self.dialect == "postgresql" else None
         self.indexer: SearchIndexer | None = None
+        # Counts committed writes of this process: caches of database state (the key cache of
+        # AccountService) are valid only while it stands still.
+        self.write_epoch = 0
         if background_indexing and isinstance(self.connections, SqliteConnections):
             self.indexer = SearchIndexer(self.index_pending)
 
@@ -73,6 +76,7 @@ class Store:
         return Repository(raw, self.dialect, self.anchors, self.tally)
 
     def _after_write(self) -> None:
+        self.write_epoch += 1
         if self.indexer is not None:
             self.indexer.poke()
         if self.tally is not None and self.tally.due():
