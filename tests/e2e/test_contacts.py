@@ -177,6 +177,23 @@ def test_add_contacts_reports_each_item_in_order(api: Api, services: Services) -
     assert api.ok("get-groups").groups()[0]["count"] == 1
 
 
+def test_add_contacts_with_one_empty_contact_reports_it(api: Api, services: Services) -> None:
+    """``<contact/>`` alone (JSON ``{"contact": {}}``) is one empty item: 472, nothing stored."""
+    before = snapshot(services)
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?><request><authentication>'
+        f"<key>{api.key}</key><hash>{api.hash}</hash></authentication>"
+        "<contacts><contact/></contacts></request>"
+    )
+    if api.fmt == "xml":
+        reply = api.raw("add-contacts", body.encode())
+    else:
+        reply = api.call("add-contacts", {"contacts": {"contact": {}}})
+    assert reply.code == 200
+    assert [r["code"] for r in reply.bulk()] == [472]
+    assert snapshot(services) == before
+
+
 def test_add_contacts_over_limit_is_422_and_stores_nothing(api: Api, services: Services) -> None:
     before = snapshot(services)
     items = [{"name": f"K{i}"} for i in range(10_001)]

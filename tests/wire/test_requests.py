@@ -606,7 +606,14 @@ def test_add_contacts_xml_keeps_positions_including_empty_items() -> None:
     )
 
 
-@pytest.mark.parametrize("contacts", [None, "", [], {}, {"contact": []}])
+def test_a_lone_empty_contact_is_one_empty_item_in_both_formats() -> None:
+    assert bulk_items(xml("<contacts><contact/></contacts>")) == (c.ContactFields(),)
+    assert bulk_items(xml("<contacts><contact> </contact></contacts>")) == (c.ContactFields(),)
+    assert bulk_items(js({"contacts": {"contact": {}}})) == (c.ContactFields(),)
+    assert bulk_items(js({"contacts": [{}]})) == (c.ContactFields(),)
+
+
+@pytest.mark.parametrize("contacts", [None, "", [], {}, {"contact": []}, {"contact": None}])
 def test_add_contacts_without_items(contacts: Any) -> None:
     assert bulk_items({} if contacts is None else {"contacts": contacts}) == ()
 

@@ -38,7 +38,8 @@ Rules:
 * **add-contacts**: ``contacts.contact`` as one object or a list (XML: repeated ``<contact>``),
   or ``"contacts": [...]``. An item that cannot be read (a 422 problem, or not an object) is
   carried as its :class:`~rehber.codes.ServiceError` at its position, so the response can still
-  list every item; an empty item (``<contact/>``) is an empty contact (the backend answers 472).
+  list every item; an empty item (``<contact/>``, also when it is the only one) is an empty
+  contact (the backend answers 472).
 * **delete-contacts**: ``contacts`` is an id list (``contacts/contact[]/id`` and the shapes above).
 * A single-object operation element (``group``, ``contact``, ``search``) given as a list is read
   from its first element; a missing or non-object one reads as empty, giving ``None`` ids.
@@ -256,7 +257,15 @@ def _membership(
 
 
 def _add_contacts(tree: Tree) -> c.Command:
-    return c.AddContacts(tuple(_bulk_item(e) for e in _items(tree.get("contacts"), "contact")))
+    node = tree.get("contacts")
+    if isinstance(node, dict) and node.get("contact") is not None:
+        # A ``contact`` element that is there is an item even when empty: a lone
+        # ``<contact/>`` (or ``{"contact": {}}``) is one empty contact (472), not none.
+        entries = node["contact"]
+        items = entries if isinstance(entries, list) else [entries]
+    else:
+        items = _items(node, "contact")
+    return c.AddContacts(tuple(_bulk_item(e) for e in items))
 
 
 def _delete_contacts(tree: Tree) -> c.Command:
