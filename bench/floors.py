@@ -27,6 +27,9 @@ from bench.common import HOST, WORK, Options, free_port, log, median
 from bench.load import WrkResult, post_rate
 from bench.procs import Service
 from bench.server import remove_sqlite
+from rehber.service.text import normalize_gsm, search_text
+from rehber.storage.engine import create_engine
+from rehber.storage.migrate import upgrade
 
 # Example credentials of the vendor documentation: the floor never checks them.
 ECHO_CREDENTIALS = wire.Credentials(
@@ -137,6 +140,85 @@ def postgres_floor(opts: Options) -> float:
         seconds = time.perf_counter() - started
     rate = len(rows) / seconds
     log(f"  PostgreSQL COPY: {rate:,.0f} rows/s")
+    return rate
+
+
+# -- ceilings: rehber's own contacts table, with nothing else in the way -------------------
+
+
+def _stored_rows(count: int) -> list[tuple[Any, ...]]:
+    """Contact rows exactly as add-contacts stores them (normalised number, search text)."""
+    rows = []
+    for n, item in enumerate(data.contacts(0, count), start=1):
+        gsm = normalize_gsm(item["gsm"])
+        text = search_text(item["name"], item["surname"], item["email"], gsm)
+        rows.append((1, n, item["name"], item["surname"], item["email"], gsm, text))
+    return rows
+
+
+_STORED_COLUMNS = "account_id, id, name, surname, email, gsm, search_text, search_pending"
+
+
+def _migrate(url: str, schema: str | None = None) -> None:
+    engine = create_engine(url, schema=schema)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def sqlite_ceiling(opts: Options) -> float:
+    """Rows/s of sqlite3 ``executemany`` into rehber's own migrated contacts table (its
+    indexes and search text, new rows in the search backlog), 1,000-row transactions: the
+    most add-contacts could store with no HTTP, parsing, validation or answer."""
+    path = WORK / "ceiling-sqlite.db"
+    remove_sqlite(path)
+    rows = [(*row, 1) for row in _stored_rows(opts.floor_rows)]
+    _migrate(f"sqlite:///{path}")
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(
+            "INSERT INTO accounts (id, name, duplicate_gsm, created_at)"
+            " VALUES (1, 'bench', 'allow', '2026-01-01 00:00:00')"
+        )
+        insert = f"INSERT INTO contacts ({_STORED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        started = time.perf_counter()
+        for first in range(0, len(rows), opts.batch):
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(insert, rows[first : first + opts.batch])
+            conn.execute("COMMIT")
+        seconds = time.perf_counter() - started
+    finally:
+        conn.close()
+        remove_sqlite(path)
+    rate = len(rows) / seconds
+    log(f"  rehber's contacts table alone (sqlite3): {rate:,.0f} rows/s")
+    return rate
+
+
+def postgres_ceiling(opts: Options) -> float:
+    """Rows/s of psycopg ``COPY`` into rehber's own migrated PostgreSQL contacts table (keys,
+    foreign key, number index, trigram index), 1,000-row transactions."""
+    rows = [(*row, 0) for row in _stored_rows(opts.floor_rows)]
+    with pg.scratch_schema(opts.postgres_url, "ceiling") as schema:
+        _migrate(opts.postgres_url, schema)
+        with pg.connect(opts.postgres_url) as conn:
+            conn.execute(
+                f'INSERT INTO "{schema}".accounts (id, name, duplicate_gsm, created_at)'
+                " VALUES (1, 'bench', 'allow', now())"
+            )
+            copy = f'COPY "{schema}".contacts ({_STORED_COLUMNS}) FROM STDIN'
+            started = time.perf_counter()
+            for first in range(0, len(rows), opts.batch):
+                with conn.transaction(), conn.cursor() as cur, cur.copy(copy) as sink:
+                    for row in rows[first : first + opts.batch]:
+                        sink.write_row(row)
+            seconds = time.perf_counter() - started
+    rate = len(rows) / seconds
+    log(f"  rehber's contacts table alone (PostgreSQL COPY): {rate:,.0f} rows/s")
     return rate
 
 

@@ -6,6 +6,10 @@
 - ingest: add-contacts with 1,000 contacts per request from a few concurrent senders:
   JSON against the sqlite3 floor, XML against the lxml codec floor.
 - postgres: the JSON ingest on PostgreSQL against the COPY floor.
+
+Each ingest figure is followed by a ceiling (no target): the same driver call as the floor
+into rehber's own migrated contacts table, which is what add-contacts could reach with no
+HTTP, parsing, validation or answer at all.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from bench import data, pg, wire
+from bench import data, floors, pg, wire
 from bench.common import Options, log
 from bench.context import LABELS, Bench
 from bench.load import BulkResult, WrkResult, bulk_send, post_rate
@@ -190,17 +194,34 @@ def _ingest_row(
 
 def ingest(bench: Bench) -> None:
     """Each format right after its floor: the sqlite3 floor for JSON, the lxml codec for XML."""
-    floors: dict[wire.Format, tuple[str, str, Target]] = {
+    targets: dict[wire.Format, tuple[str, str, Target]] = {
         "json": ("sqlite", "rows/s", at_least(0.3, "sqlite3 floor")),
         "xml": ("lxml", "records/s", at_least(0.5, "lxml codec floor")),
     }
     with rehber_server("ingest", profile=bench.opts.profile) as server:
         for fmt in wire.FORMATS:
-            name, unit, target = floors[fmt]
+            name, unit, target = targets[fmt]
             floor = bench.floor_now(name)
             label = f"add-contacts {LABELS[fmt]} (bulk ingest, 1,000/request)"
             bench.add(_ingest_row(label, _ingest(server, fmt, bench.opts), floor, unit, target))
+            if fmt == "json":
+                ceiling = floors.sqlite_ceiling(bench.opts)
+                bench.add(_ceiling_row("sqlite3 executemany", ceiling, floor, "sqlite3 floor"))
     bench.note_rss("ingest", server.peak_rss_mb)
+
+
+def _ceiling_row(how: str, ceiling: float, floor: float, floor_name: str) -> Row:
+    return Row(
+        f"ceiling: rehber's contacts table alone ({how})",
+        ceiling,
+        "rows/s",
+        floor=floor,
+        floor_unit="rows/s",
+        note=(
+            f"no target: the floor's own call into rehber's migrated table (its keys, indexes "
+            f"and search text); add-contacts cannot beat {ceiling / floor:.2f}× the {floor_name}"
+        ),
+    )
 
 
 def postgres(bench: Bench) -> None:
@@ -214,3 +235,5 @@ def postgres(bench: Bench) -> None:
         bench.note_rss("postgres", server.peak_rss_mb)
     label = "add-contacts JSON on PostgreSQL (bulk ingest)"
     bench.add(_ingest_row(label, measured, floor, "rows/s", at_least(0.3, "COPY floor")))
+    ceiling = floors.postgres_ceiling(bench.opts)
+    bench.add(_ceiling_row("PostgreSQL COPY", ceiling, floor, "COPY floor"))
