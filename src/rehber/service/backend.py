@@ -109,13 +109,16 @@ def _valid_field_values(values: Iterable[FieldValue]) -> dict[int, str]:
 def clean_contact(fields: c.ContactFields, base: ContactRow | None = None) -> CleanContact:
     """Validate a contact's values; with ``base`` (edit), absent scalars keep the stored value."""
 
-    def pick(given: str | None, stored: str) -> str | None:
-        return stored if given is None and base is not None else given
-
-    name = clean_name(pick(fields.name, base.name if base else ""))
-    surname = clean_name(pick(fields.surname, base.surname if base else ""))
-    email_raw = pick(fields.email, base.email if base else "")
-    gsm_raw = pick(fields.gsm, base.gsm if base else "")
+    if base is None:
+        name_raw, surname_raw = fields.name, fields.surname
+        email_raw, gsm_raw = fields.email, fields.gsm
+    else:
+        name_raw = base.name if fields.name is None else fields.name
+        surname_raw = base.surname if fields.surname is None else fields.surname
+        email_raw = base.email if fields.email is None else fields.email
+        gsm_raw = base.gsm if fields.gsm is None else fields.gsm
+    name = clean_name(name_raw)
+    surname = clean_name(surname_raw)
     if not (name or surname or (email_raw or "").strip() or (gsm_raw or "").strip()):
         raise ServiceError(Code.EMPTY_CONTACT)
     email = clean_email(email_raw)

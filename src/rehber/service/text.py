@@ -126,11 +126,13 @@ def _foreign_gsm_forms(gsm: str) -> str:
 
 
 def search_text(name: str, surname: str, email: str, gsm: str) -> str:
-    """The folded text the search index covers for one contact."""
-    parts = [fold(name), fold(surname), fold(email)]
-    if gsm:
-        parts.append(_gsm_forms(gsm))
-    return _SEPARATOR.join(parts)
+    """The folded text the search index covers for one contact.
+
+    The three texts are folded as one string: case mapping is per character except for the
+    Greek final sigma, whose rule treats the separator exactly as a string end.
+    """
+    text = fold(f"{name}{_SEPARATOR}{surname}{_SEPARATOR}{email}")
+    return f"{text}{_SEPARATOR}{_gsm_forms(gsm)}" if gsm else text
 
 
 def search_needle(key: str | None) -> str:
