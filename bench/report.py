@@ -246,3 +246,30 @@ def write_results(
         "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
+
+
+README_START = "<!-- bench results: written by `make bench` (bench/report.py) -->"
+README_END = "<!-- end of bench results -->"
+
+
+def readme_summary(rows: Sequence[Row], *, info: dict[str, str]) -> str:
+    """The lines a full run writes into the top-level README: one sentence per result."""
+    lines = [
+        f"Last full run: {info['date']}, {info['cores']} cores, rehber at {info['revision']} "
+        f"(the table: [bench/RESULTS.md](bench/RESULTS.md)). {summary(rows)}.",
+        "",
+        *(f"- {sentence(row)}" for row in rows),
+    ]
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, rows: Sequence[Row], *, info: dict[str, str]) -> bool:
+    """Replace the text between the README's bench markers; False if it has none."""
+    text = path.read_text(encoding="utf-8")
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return False
+    body = readme_summary(rows, info=info)
+    head = text[: start + len(README_START)]
+    path.write_text(f"{head}\n{body}\n{text[end:]}", encoding="utf-8")
+    return True

@@ -21,11 +21,19 @@ from dataclasses import replace
 from pathlib import Path
 
 from bench import scenarios
-from bench.common import BENCH, WORK, CpuClock, Options, Skip, log
+from bench.common import BENCH, ROOT, WORK, CpuClock, Options, Skip, log
 from bench.context import Bench
 from bench.load import ensure_wrk
 from bench.peers import peers
-from bench.report import Row, machine, skipped, summary, text_table, write_results
+from bench.report import (
+    Row,
+    machine,
+    skipped,
+    summary,
+    text_table,
+    update_readme,
+    write_results,
+)
 from bench.scale import scale
 
 
@@ -35,6 +43,7 @@ def floors(bench: Bench) -> None:
     bench.measure_missing_floors()
 
 
+README = ROOT / "README.md"
 _BUSY = 0.15  # share of the machine's CPU other processes may use before the results warn
 
 SCENARIOS: dict[str, Callable[[Bench], None]] = {
@@ -135,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds=seconds,
     )
     log(f"wrote {args.output}")
+    if args.output == BENCH / "RESULTS.md" and update_readme(README, bench.rows, info=info):
+        log(f"updated the results in {README}")
     return 1 if crashed else 0
 
 
