@@ -30,6 +30,7 @@ from rehber.server.app import Services, build_services, create_app
 from rehber.server.settings import Settings
 from rehber.storage.engine import create_engine
 from rehber.storage.migrate import upgrade
+from rehber.testing import EmulatorControl
 from rehber.types import WireGeneration
 from tests.client.blocking import Blocking
 from tests.conftest import POSTGRES_URL, Database, _require_postgres
@@ -46,32 +47,45 @@ class LiveServer:
     kind: str
     base_url: str
     services: Services
+    database_url: str = ""
+    schema: str | None = None
+    # The control API (/_rehber/: accounts, journal, faults) of a server in emulator mode.
+    control: EmulatorControl | None = None
 
 
 class LiveServers:
-    """One real server per database kind for the session, started on first use."""
+    """One real server per database kind for the session, started on first use.
+
+    ``get(kind, emulator=True)`` is another one, ``rehber serve --emulator`` on a database of
+    its own, for tests that inject faults (the faults and journal are per account).
+    """
 
     def __init__(self, workdir: Path) -> None:
         self._workdir = workdir
         self._stack = ExitStack()
-        self._servers: dict[str, LiveServer] = {}
+        self._servers: dict[tuple[str, bool], LiveServer] = {}
 
-    def get(self, kind: str) -> LiveServer:
-        if kind not in self._servers:
-            self._servers[kind] = self._start(kind)
-        return self._servers[kind]
+    def get(self, kind: str, *, emulator: bool = False) -> LiveServer:
+        if (kind, emulator) not in self._servers:
+            self._servers[kind, emulator] = self._start(kind, emulator)
+        return self._servers[kind, emulator]
 
-    def _start(self, kind: str) -> LiveServer:
+    def _start(self, kind: str, emulator: bool) -> LiveServer:
+        name = "live-emulator" if emulator else "live"
         if kind == "sqlite":
-            url, schema = f"sqlite:///{self._workdir / 'live.db'}", None
+            url, schema = f"sqlite:///{self._workdir / f'{name}.db'}", None
         else:
             url, schema = _require_postgres(), self._postgres_schema()
         settings = Settings(database_url=url, database_schema=schema, background_indexing=False)
         services = build_services(settings)  # migrates SQLite
         self._stack.callback(services.store.dispose)
-        log = self._workdir / f"server-{kind}.log"
-        base = self._stack.enter_context(running_server(url, schema, log))
-        return LiveServer(kind, f"{base}/v1/", services)
+        log = self._workdir / f"server-{name}-{kind}.log"
+        extra = ("--emulator",) if emulator else ()
+        base = self._stack.enter_context(running_server(url, schema, log, *extra))
+        control = None
+        if emulator:
+            control = EmulatorControl(self._stack.enter_context(httpx.Client(base_url=base)))
+        return LiveServer(kind, f"{base}/v1/", services, url, schema, control)
 
     def _postgres_schema(self) -> str:
         schema = f"rehber_client_{uuid.uuid4().hex[:12]}"
@@ -105,6 +119,12 @@ def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
 def live_server(database: Database, live_servers: LiveServers) -> LiveServer:
     """The session's real server on this test's kind of database."""
     return live_servers.get(database.kind)
+
+
+@pytest.fixture
+def emulator_server(database: Database, live_servers: LiveServers) -> LiveServer:
+    """The session's real server in emulator mode (faults, journal) on this kind of database."""
+    return live_servers.get(database.kind, emulator=True)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
@@ -22,10 +23,13 @@ import click
 from rehber.client import Client, RehberError
 from rehber.client._base import Format
 from rehber.client.csvfile import (
+    DEFAULT_ATTEMPTS,
     CsvError,
     CsvSource,
+    ImportStopped,
     ImportSummary,
     RejectsWriter,
+    Retry,
     export_header,
     export_row,
     import_csv,
@@ -312,6 +316,21 @@ def _default_rejects(path: Path) -> Path:
     default=None,
     help="Where to write failed rows with their error [default: FILE.rejects.csv].",
 )
+@click.option(
+    "--attempts",
+    type=click.IntRange(1, 100),
+    default=DEFAULT_ATTEMPTS,
+    show_default=True,
+    help="Times to send a batch the server refuses with 429 or 503 (or cannot be reached for) "
+    "before stopping; waits Retry-After, else 0.5 s, 1 s, 2 s ... up to 8 s, in between.",
+)
+@click.option(
+    "--from-line",
+    type=click.IntRange(min=2),
+    default=None,
+    help="Skip the rows before this line of FILE (line 1 is the header) and add to the "
+    "rejects file instead of replacing it: to resume an import that stopped.",
+)
 @json_option
 @with_client
 def contacts_import(
@@ -320,29 +339,43 @@ def contacts_import(
     group_ids: tuple[int, ...],
     batch_size: int,
     rejects: Path | None,
+    attempts: int,
+    from_line: int | None,
     as_json: bool,
 ) -> None:
     """Add the contacts of a CSV file through add-contacts, in batches.
 
     Columns: name, surname, email, gsm and field:<id> (an id column is ignored); UTF-8 with
     or without BOM; comma or semicolon. The file is streamed, never loaded whole. Failed rows
-    go to the rejects file with their line, error code and message; a summary follows. Exit
-    status: 0 when every row was added, 3 when some were rejected, 1 on an error that stopped
-    the import (the message says how far it got), 2 for a file it cannot read.
+    go to the rejects file with their line, error code and message; a summary follows.
+
+    A batch the server refuses for now (429, 503) is sent again after a wait, up to
+    --attempts times; add-contacts is not idempotent, so a batch whose answer was lost after
+    sending is never sent again. When the import stops, the message says how many contacts
+    were added and the --from-line to resume with. Exit status: 0 when every row was added, 3
+    when some were rejected, 1 when it stopped, 2 for a file it cannot read.
 
     \b
     Example:
       rehber contacts import customers.csv --group 5
+      rehber contacts import customers.csv --group 5 --from-line 2002   # resume
     """
     try:
         source = CsvSource(file)
     except CsvError as error:
         raise click.UsageError(f"{file}: {error}") from None
-    writer = RejectsWriter(rejects or _default_rejects(file), source.layout)
+    rejects_path = rejects or _default_rejects(file)
+    writer = RejectsWriter(rejects_path, source.layout, append=from_line is not None)
     try:
-        summary = _run_import(client, source, writer, group_ids, batch_size)
+        summary = _run_import(client, source, writer, group_ids, batch_size, attempts, from_line)
     except CsvError as error:
         raise click.ClickException(f"{file}: {error}") from None
+    except ImportStopped as stop:
+        resume = ["rehber", "contacts", "import", str(file)]
+        resume += [a for g in group_ids for a in ("--group", str(g))]
+        resume += ["--rejects", str(rejects)] if rejects is not None else []
+        used = rejects_path if writer.used else None
+        raise click.ClickException(_stopped_text(stop, resume, used)) from None
     finally:
         writer.close()
         source.close()
@@ -354,32 +387,74 @@ def contacts_import(
         click.get_current_context().exit(3)
 
 
+def _stopped_text(stop: ImportStopped, resume: list[str], rejects: Path | None) -> str:
+    """What an import that stopped at a batch tells: what was stored, where to resume."""
+    first, last, summary = stop.first_line, stop.last_line, stop.summary
+    batch = f"the batch of lines {first}-{last}"
+    done = f"stopped after adding {summary.added} contact(s) from the rows before line {first}"
+    if summary.failed_total:
+        done += f" ({summary.failed_total} rejected, in {rejects})"
+    command = shlex.join(resume)
+    if stop.maybe_stored:
+        return (
+            f"{stop.error}\n{done}.\n"
+            f"{batch} got no readable answer: the server may have stored some or all of its "
+            "rows, so it was not sent again (that could add them twice).\n"
+            f"Check whether those rows arrived, then resume with:\n"
+            f"  {command} --from-line {first}    (if they did not)\n"
+            f"  {command} --from-line {last + 1}    (if they did)"
+        )
+    tried = f" after {stop.attempts} attempts" if stop.attempts > 1 else ""
+    return (
+        f"{stop.error}\n{done}; none of {batch} was stored{tried}.\n"
+        f"Resume with:\n  {command} --from-line {first}"
+    )
+
+
+def _retry_text(retry: Retry) -> str:
+    return (
+        f"add-contacts for lines {retry.first_line}-{retry.last_line}: {retry.reason}; "
+        f"waiting {retry.delay:.1f} s before attempt {retry.attempt} of {retry.attempts}"
+    )
+
+
 def _run_import(
     client: Client,
     source: CsvSource,
     writer: RejectsWriter,
     group_ids: tuple[int, ...],
     batch_size: int,
+    attempts: int,
+    from_line: int | None,
 ) -> ImportSummary:
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
     columns = (
-        TextColumn("[bold]importing"),
+        TextColumn("[bold]{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TextColumn("{task.fields[added]} added, {task.fields[failed]} failed"),
         TimeRemainingColumn(),
     )
-    latest = ImportSummary()
     with Progress(*columns, console=Console(stderr=True)) as progress:
-        task = progress.add_task("import", total=source.size, added=0, failed=0)
+        task = progress.add_task("importing", total=source.size, added=0, failed=0)
 
         def advance(position: int, summary: ImportSummary) -> None:
-            nonlocal latest
-            latest = summary
             progress.update(
-                task, completed=position, added=summary.added, failed=summary.failed_total
+                task,
+                description="importing",
+                completed=position,
+                added=summary.added,
+                failed=summary.failed_total,
+            )
+
+        def waiting(retry: Retry) -> None:
+            # On the bar, and as a line of its own (a log of a run without a terminal shows
+            # only lines, not the bar as it changes).
+            progress.update(task, description=f"waiting {retry.delay:.1f} s")
+            progress.console.print(
+                _retry_text(retry), markup=False, highlight=False, soft_wrap=True
             )
 
         try:
@@ -389,13 +464,14 @@ def _run_import(
                 writer,
                 groups=group_ids,
                 batch_size=batch_size,
+                attempts=attempts,
+                from_line=from_line or 1,
                 progress=advance,
+                on_retry=waiting,
             )
-        except RehberError as error:
-            raise click.ClickException(
-                f"{error}\nstopped after adding {latest.added} contact(s); "
-                "the rows after them were not imported"
-            ) from None
+        except ImportStopped:
+            progress.update(task, description="stopped")
+            raise
         progress.update(task, completed=source.size)
     return summary
 
