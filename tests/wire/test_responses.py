@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rehber import commands as c
 from rehber.codes import MESSAGES, Code
 from rehber.types import BulkItemResult, Contact, FieldValue, Group, WireGeneration
-from rehber.wire import Format, decode_command, encode_error, encode_success, parse
+from rehber.wire import Format, decode_command, encode_error, encode_success, json_codec, parse
 from rehber.wire.actions import ACTIONS, LEGACY_SHAPED, Result
 from rehber.wire.xml_codec import cdata, escape
 from tests.support.compare import json_comparable, xml_comparable
@@ -267,6 +267,14 @@ def test_very_deep_group_tree_encodes(fmt: Format) -> None:
         assert text.count('"children":[') == depth - 1
         assert text.endswith('"name":"leaf","count":0}]}]}}')
     assert len(re.findall(r"leaf", text)) == depth - 1
+
+
+@pytest.mark.parametrize("depth", [1, 2, 99, 100, 101, 150, 300])
+def test_json_group_trees_are_the_same_bytes_either_way(depth: int) -> None:
+    """Ordinary trees go through one orjson.dumps, deep ones are spliced: same bytes."""
+    roots = (tree_of_depth(depth), SUPPLIERS, Group(7, 'Tırnak " \\ ve \u00e7', count=3))
+    assert json_codec._group_tree(roots) == json_codec._spliced_group_tree(roots)
+    assert (json_codec._nested_groups(roots) is None) == (depth > 100)
 
 
 def test_json_tree_parses_as_json() -> None:

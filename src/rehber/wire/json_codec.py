@@ -31,8 +31,40 @@ _OK_OPEN = orjson.dumps({"response": {"status": _OK_STATUS}})[:-2]
 _CLOSE = b"}}"
 
 
+# Each group level is two JSON levels (object, children list); orjson stops at 254 in all.
+_DUMPS_MAX_GROUP_DEPTH = 100
+
+
 def _group_tree(roots: Sequence[Group]) -> bytes:
-    """Comma-separated group objects with nested ``children``, in order, without recursion."""
+    """Comma-separated group objects with nested ``children``, in order, without recursion.
+
+    Trees of ordinary depth become nested dicts and one ``orjson.dumps``; deeper ones are
+    spliced from per-group fragments. Both give the same bytes.
+    """
+    nested = _nested_groups(roots)
+    if nested is None:
+        return _spliced_group_tree(roots)
+    return orjson.dumps(nested)[1:-1]
+
+
+def _nested_groups(roots: Sequence[Group]) -> list[dict[str, Any]] | None:
+    """The trees as nested dicts, or None when deeper than orjson can write."""
+    top: list[dict[str, Any]] = []
+    stack = [(group, top, 1) for group in reversed(roots)]
+    while stack:
+        group, siblings, depth = stack.pop()
+        node: dict[str, Any] = {"id": group.id, "name": group.name, "count": group.count}
+        siblings.append(node)
+        if group.children:
+            if depth >= _DUMPS_MAX_GROUP_DEPTH:
+                return None
+            kids: list[dict[str, Any]] = []
+            node["children"] = kids
+            stack.extend((child, kids, depth + 1) for child in reversed(group.children))
+    return top
+
+
+def _spliced_group_tree(roots: Sequence[Group]) -> bytes:
     parts: list[bytes] = []
     after_close = False
     for opening, group, _depth in walk_groups(roots):
