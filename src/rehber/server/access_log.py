@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import functools
 import sys
 import threading
 import time
@@ -64,6 +65,12 @@ class LineBuffer:
             stream.flush()
 
 
+@functools.lru_cache(maxsize=2)
+def _second(epoch_second: int) -> str:
+    """The local date and time of a second: formatted once, not once per request."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch_second))
+
+
 class AccessLog:
     """ASGI middleware writing one line per HTTP request."""
 
@@ -92,10 +99,9 @@ class AccessLog:
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             now = time.time()
-            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now))
             self.buffer.add(
-                f"{stamp}.{int(now * 1000) % 1000:03d} {scope['method']} {scope['path']} "
-                f"{status} {elapsed:.1f}ms"
+                f"{_second(int(now))}.{int(now * 1000) % 1000:03d} {scope['method']} "
+                f"{scope['path']} {status} {elapsed:.1f}ms"
             )
 
     def _flushing_on_shutdown(self, receive: Receive) -> Receive:
