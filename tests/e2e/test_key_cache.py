@@ -8,7 +8,7 @@ effect on the next request; a change made by another process takes effect within
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
@@ -80,13 +80,44 @@ def test_a_key_revoked_in_this_process_fails_on_the_next_request(worker: Service
         assert _status(api) == 401
 
 
-def test_any_write_in_this_process_drops_the_cache(worker: Services) -> None:
+def test_writes_to_the_address_book_keep_the_cache(worker: Services) -> None:
     new = worker.accounts.create_account("a")
     for api in _api(worker, new.credentials.key, new.credentials.hash):
         assert _status(api) == 200
         assert worker.accounts.keys.get(api.key) is not None
-        api.ok("add-group", {"group": {"name": "x"}})
+        group = api.add_group("x")
+        api.add_contact(name="Ayşe", groups=[group])
+        assert worker.accounts.keys.get(api.key) is not None
+
+
+CREDENTIAL_CHANGES: dict[str, Callable[[Services, int], object]] = {
+    "revoke another key": lambda s, account: s.accounts.revoke_key(
+        account, s.accounts.create_key(account).key
+    ),
+    "create a key": lambda s, account: s.accounts.create_key(account),
+    "import a key": lambda s, account: s.accounts.import_key(account, "K-new", "H-new"),
+    "configure the account": lambda s, account: s.accounts.configure(
+        account, duplicate_gsm="merge"
+    ),
+    "create an account": lambda s, account: s.accounts.create_account("b"),
+    "reset every account": lambda s, account: s.store.write(
+        lambda repo: repo.delete_all_accounts()
+    ),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CREDENTIAL_CHANGES))
+def test_every_change_to_accounts_or_keys_in_this_process_drops_the_cache(
+    worker: Services, change: str
+) -> None:
+    new = worker.accounts.create_account("a")
+    for api in _api(worker, new.credentials.key, new.credentials.hash):
+        assert _status(api) == 200
+        assert worker.accounts.keys.get(api.key) is not None
+        CREDENTIAL_CHANGES[change](worker, new.account.id)
         assert worker.accounts.keys.get(api.key) is None
+        expected = 401 if change == "reset every account" else 200
+        assert _status(api) == expected
 
 
 def test_another_process_revoking_takes_effect_within_the_cache_time(

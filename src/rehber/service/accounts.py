@@ -32,9 +32,10 @@ class KeyCache:
     entry holds the stored digest (the presented hash is still compared, in constant time, on
     every request) and is trusted while both hold:
 
-    * this process has committed no write since it was filled (``Store.write_epoch``): a key
-      revoked, an account reconfigured or an emulator reset *in this process* takes effect on
-      the very next request;
+    * this process has committed no change to accounts or keys since it was filled
+      (``Store.credentials_epoch``): a key revoked or imported, an account created or
+      reconfigured, or an emulator reset *in this process* takes effect on the very next
+      request;
     * it is younger than ``seconds``: changes made by another process (``rehber keys revoke``,
       another worker) take effect within that time. ``seconds = 0`` turns the cache off.
 
@@ -56,7 +57,7 @@ class KeyCache:
         if entry is None:
             return None
         record, expires, epoch = entry
-        if epoch != self.store.write_epoch or self.clock() >= expires:
+        if epoch != self.store.credentials_epoch or self.clock() >= expires:
             self.entries.pop(key, None)
             return None
         return record
@@ -68,7 +69,7 @@ class KeyCache:
             return record
         # The epoch is read before the lookup: a write committed after it invalidates the
         # entry even if the lookup saw the state before that write.
-        epoch = self.store.write_epoch
+        epoch = self.store.credentials_epoch
         record = self.store.read(lambda r: r.find_key(key))
         if record is not None and not record.revoked and self.seconds > 0:
             if len(self.entries) >= self.MAX_ENTRIES:

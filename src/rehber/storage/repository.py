@@ -138,10 +138,14 @@ class Repository:
         self.anchors = anchors
         self.sql = Sql(connection, dialect, tally)
         self._contact_columns = _CONTACT_COLUMNS[dialect]
+        # Set by every method that writes accounts or keys: what authentication reads. The
+        # store tells caches of credentials (service.accounts.KeyCache) after the commit.
+        self.changed_credentials = False
 
     # -- accounts and keys -------------------------------------------------------------
 
     def create_account(self, name: str, *, wire_generation: str | None = None) -> Account:
+        self.changed_credentials = True
         [row] = self.sql.rows(
             "INSERT INTO accounts (name, wire_generation, duplicate_gsm, created_at) "
             "VALUES (:name, :generation, 'allow', :now) "
@@ -169,12 +173,14 @@ class Repository:
             if column not in ("wire_generation", "duplicate_gsm", "name"):
                 raise ValueError(f"unknown account setting {column}")
         if values:
+            self.changed_credentials = True
             assignments = ", ".join(f"{column} = :{column}" for column in values)
             self.sql.run(
                 f"UPDATE accounts SET {assignments} WHERE id = :id", {**values, "id": account_id}
             )
 
     def add_key(self, account_id: int, key: str, hash_digest: str) -> ApiKey:
+        self.changed_credentials = True
         [row] = self.sql.rows(
             "INSERT INTO api_keys (account_id, key, hash_digest, created_at) "
             "VALUES (:account, :key, :digest, :now) "
@@ -202,6 +208,7 @@ class Repository:
         return KeyRecord(_account(row), row[4], row[5] is not None, row[2])
 
     def revoke_key(self, account_id: int, key: str) -> bool:
+        self.changed_credentials = True
         changed = self.sql.run(
             "UPDATE api_keys SET revoked_at = :now "
             "WHERE account_id = :account AND key = :key AND revoked_at IS NULL",
@@ -712,6 +719,7 @@ class Repository:
 
     def delete_all_accounts(self) -> None:
         """Every row of every account, accounts and keys included."""
+        self.changed_credentials = True
         for table in (
             "memberships",
             "contact_fields",

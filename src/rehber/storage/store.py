@@ -33,9 +33,10 @@ class Store:
         self.anchors = PageAnchors()
         self.tally = InsertTally() if self.dialect == "postgresql" else None
         self.indexer: SearchIndexer | None = None
-        # Counts committed writes of this process: caches of database state (the key cache of
-        # AccountService) are valid only while it stands still.
-        self.write_epoch = 0
+        # Counts the committed writes of this process that changed accounts or keys
+        # (``Repository.changed_credentials``): the key cache of AccountService is valid only
+        # while it stands still.
+        self.credentials_epoch = 0
         if background_indexing and isinstance(self.connections, SqliteConnections):
             self.indexer = SearchIndexer(self.index_pending)
 
@@ -65,18 +66,28 @@ class Store:
             if write and not unit_writes:
                 raise RuntimeError("a write inside a read-only unit of work")
             return work(repo)
+        if not write:
+            return run_transaction(
+                self.connections, lambda raw: work(self._repository(raw)), write=False
+            )
+        opened: list[Repository] = []
         result = run_transaction(
-            self.connections, lambda raw: work(self._repository(raw)), write=write
+            self.connections, lambda raw: work(self._repository(raw, opened)), write=True
         )
-        if write:
-            self._after_write()
+        self._after_write(opened)
         return result
 
-    def _repository(self, raw: Any) -> Repository:
-        return Repository(raw, self.dialect, self.anchors, self.tally)
+    def _repository(self, raw: Any, opened: list[Repository] | None = None) -> Repository:
+        """A repository on ``raw``; write calls note it in ``opened`` for ``_after_write``."""
+        repo = Repository(raw, self.dialect, self.anchors, self.tally)
+        if opened is not None:
+            opened.append(repo)
+        return repo
 
-    def _after_write(self) -> None:
-        self.write_epoch += 1
+    def _after_write(self, opened: Sequence[Repository]) -> None:
+        """After a commit: tell the key cache, wake the search indexer, refresh statistics."""
+        if any(repo.changed_credentials for repo in opened):
+            self.credentials_epoch += 1
         if self.indexer is not None:
             self.indexer.poke()
         if self.tally is not None and self.tally.due():
@@ -89,8 +100,10 @@ class Store:
         per-request database overhead and means the key is checked in the same snapshot.
         """
 
+        opened: list[Repository] = []
+
         def body(raw: Any) -> T:
-            self._local.unit = (self._repository(raw), write)
+            self._local.unit = (self._repository(raw, opened if write else None), write)
             try:
                 return work()
             finally:
@@ -98,7 +111,7 @@ class Store:
 
         result = run_transaction(self.connections, body, write=write)
         if write:
-            self._after_write()
+            self._after_write(opened)
         return result
 
     def units(self, works: Sequence[Callable[[], T]]) -> list[T | Exception]:
@@ -110,9 +123,11 @@ class Store:
         the whole call raises and nothing was applied.
         """
 
+        opened: list[Repository] = []
+
         def body(raw: Any) -> list[T | Exception]:
             results: list[T | Exception] = []
-            self._local.unit = (self._repository(raw), True)
+            self._local.unit = (self._repository(raw, opened), True)
             try:
                 for work in works:
                     raw.execute("SAVEPOINT unit")
@@ -127,7 +142,7 @@ class Store:
             return results
 
         results = run_transaction(self.connections, body, write=True)
-        self._after_write()
+        self._after_write(opened)
         return results
 
     def index_pending(self, limit: int = 2000) -> int:
