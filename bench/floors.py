@@ -16,10 +16,12 @@ import json
 import sqlite3
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
+import psycopg
 from lxml import etree
 
 from bench import data, pg, wire
@@ -87,29 +89,53 @@ def _rows(count: int) -> list[tuple[int, str, str, str, str]]:
     ]
 
 
+def _sqlite_file(path: Path) -> sqlite3.Connection:
+    """A new SQLite file with rehber's settings: WAL, ``synchronous=NORMAL``."""
+    remove_sqlite(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def _executemany_seconds(
+    conn: sqlite3.Connection, insert: str, rows: Sequence[Sequence[Any]], batch: int, begin: str
+) -> float:
+    """Seconds to insert ``rows`` with ``executemany``, one transaction per ``batch`` rows."""
+    started = time.perf_counter()
+    for first in range(0, len(rows), batch):
+        conn.execute(begin)
+        conn.executemany(insert, rows[first : first + batch])
+        conn.execute("COMMIT")
+    return time.perf_counter() - started
+
+
+def _copy_seconds(
+    conn: psycopg.Connection[Any], copy: str, rows: Sequence[Sequence[Any]], batch: int
+) -> float:
+    """Seconds to ``COPY`` ``rows`` in, one transaction per ``batch`` rows."""
+    started = time.perf_counter()
+    for first in range(0, len(rows), batch):
+        with conn.transaction(), conn.cursor() as cur, cur.copy(copy) as sink:
+            for row in rows[first : first + batch]:
+                sink.write_row(row)
+    return time.perf_counter() - started
+
+
 def sqlite_floor(opts: Options) -> float:
     """Contact rows/s of raw sqlite3 ``executemany`` in 1,000-row transactions."""
     path = WORK / "floor-sqlite.db"
-    remove_sqlite(path)
     rows = _rows(opts.floor_rows)
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = _sqlite_file(path)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute(
             "CREATE TABLE contacts (id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL,"
             " name TEXT NOT NULL, surname TEXT NOT NULL, email TEXT NOT NULL, gsm TEXT NOT NULL)"
         )
-        started = time.perf_counter()
-        for first in range(0, len(rows), opts.batch):
-            conn.execute("BEGIN")
-            conn.executemany(
-                "INSERT INTO contacts (account_id, name, surname, email, gsm)"
-                " VALUES (?, ?, ?, ?, ?)",
-                rows[first : first + opts.batch],
-            )
-            conn.execute("COMMIT")
-        seconds = time.perf_counter() - started
+        insert = (
+            "INSERT INTO contacts (account_id, name, surname, email, gsm) VALUES (?, ?, ?, ?, ?)"
+        )
+        seconds = _executemany_seconds(conn, insert, rows, opts.batch, "BEGIN")
     finally:
         conn.close()
         remove_sqlite(path)
@@ -132,12 +158,7 @@ def postgres_floor(opts: Options) -> float:
             " PRIMARY KEY (account_id, id))"
         )
         copy = f'COPY "{schema}".contacts (account_id, name, surname, email, gsm) FROM STDIN'
-        started = time.perf_counter()
-        for first in range(0, len(rows), opts.batch):
-            with conn.transaction(), conn.cursor() as cur, cur.copy(copy) as sink:
-                for row in rows[first : first + opts.batch]:
-                    sink.write_row(row)
-        seconds = time.perf_counter() - started
+        seconds = _copy_seconds(conn, copy, rows, opts.batch)
     rate = len(rows) / seconds
     log(f"  PostgreSQL COPY: {rate:,.0f} rows/s")
     return rate
@@ -172,25 +193,18 @@ def sqlite_ceiling(opts: Options) -> float:
     indexes and search text, new rows in the search backlog), 1,000-row transactions: the
     most add-contacts could store with no HTTP, parsing, validation or answer."""
     path = WORK / "ceiling-sqlite.db"
-    remove_sqlite(path)
     rows = [(*row, 1) for row in _stored_rows(opts.floor_rows)]
-    _migrate(f"sqlite:///{path}")
-    conn = sqlite3.connect(path, isolation_level=None)
+    conn = _sqlite_file(path)
     try:
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
+        _migrate(f"sqlite:///{path}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute(
             "INSERT INTO accounts (id, name, duplicate_gsm, created_at)"
             " VALUES (1, 'bench', 'allow', '2026-01-01 00:00:00')"
         )
         insert = f"INSERT INTO contacts ({_STORED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-        started = time.perf_counter()
-        for first in range(0, len(rows), opts.batch):
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(insert, rows[first : first + opts.batch])
-            conn.execute("COMMIT")
-        seconds = time.perf_counter() - started
+        # BEGIN IMMEDIATE, as rehber's own write transactions.
+        seconds = _executemany_seconds(conn, insert, rows, opts.batch, "BEGIN IMMEDIATE")
     finally:
         conn.close()
         remove_sqlite(path)
@@ -211,12 +225,7 @@ def postgres_ceiling(opts: Options) -> float:
                 " VALUES (1, 'bench', 'allow', now())"
             )
             copy = f'COPY "{schema}".contacts ({_STORED_COLUMNS}) FROM STDIN'
-            started = time.perf_counter()
-            for first in range(0, len(rows), opts.batch):
-                with conn.transaction(), conn.cursor() as cur, cur.copy(copy) as sink:
-                    for row in rows[first : first + opts.batch]:
-                        sink.write_row(row)
-            seconds = time.perf_counter() - started
+            seconds = _copy_seconds(conn, copy, rows, opts.batch)
     rate = len(rows) / seconds
     log(f"  rehber's contacts table alone (PostgreSQL COPY): {rate:,.0f} rows/s")
     return rate
