@@ -109,11 +109,16 @@ def _text(node: Node) -> str | None:
 def _items(node: Node, wrapper: str) -> list[Node]:
     """The entries of a repeated element, whichever way it was written.
 
-    ``{"<wrapper>": x}`` is unwrapped first (XML's ``<groups><group>…</group></groups>``); then
-    a list is its entries, an empty value has none, and any other value is one entry.
+    ``{"<wrapper>": x}`` (XML's ``<groups><group>…</group></groups>``) holds the entries ``x``
+    (a list) or the one entry ``x``, also when it is empty: a lone ``<contact/>`` is an empty
+    contact, not none (``null`` and ``[]`` are none). Otherwise a list is its entries, an empty
+    value has none, and any other value is one entry.
     """
     if isinstance(node, dict) and wrapper in node:
-        node = node[wrapper]
+        entries = node[wrapper]
+        if entries is None:
+            return []
+        return entries if isinstance(entries, list) else [entries]
     if _is_empty(node):
         return []
     return node if isinstance(node, list) else [node]
@@ -257,15 +262,7 @@ def _membership(
 
 
 def _add_contacts(tree: Tree) -> c.Command:
-    node = tree.get("contacts")
-    if isinstance(node, dict) and node.get("contact") is not None:
-        # A ``contact`` element that is there is an item even when empty: a lone
-        # ``<contact/>`` (or ``{"contact": {}}``) is one empty contact (472), not none.
-        entries = node["contact"]
-        items = entries if isinstance(entries, list) else [entries]
-    else:
-        items = _items(node, "contact")
-    return c.AddContacts(tuple(_bulk_item(e) for e in items))
+    return c.AddContacts(tuple(_bulk_item(e) for e in _items(tree.get("contacts"), "contact")))
 
 
 def _delete_contacts(tree: Tree) -> c.Command:
