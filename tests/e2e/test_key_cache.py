@@ -9,6 +9,7 @@ effect on the next request; a change made by another process takes effect within
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
@@ -47,13 +48,13 @@ def worker(database: Database, clock: FakeClock) -> Iterator[Services]:
 
 
 @pytest.fixture
-def operator(database: Database) -> Iterator[Services]:
-    """Another process on the same database (``rehber keys revoke``, another worker)."""
-    built = build_services(database.settings())
-    yield built
-    built.store.dispose()
+def operator(services: Services) -> Services:
+    """Another process on the same database (``rehber keys revoke``, another worker): the
+    suite's own services, a store apart from the worker's."""
+    return services
 
 
+@contextmanager
 def _api(services: Services, key: str, hash_value: str) -> Iterator[Api]:
     with TestClient(create_app(services=services)) as client:
         yield Api(client, key, hash_value, "json")
@@ -65,7 +66,7 @@ def _status(api: Api) -> int:
 
 def test_a_cached_key_still_needs_its_hash(worker: Services) -> None:
     new = worker.accounts.create_account("a")
-    for api in _api(worker, new.credentials.key, new.credentials.hash):
+    with _api(worker, new.credentials.key, new.credentials.hash) as api:
         assert _status(api) == 200  # now cached
         assert _status(api.as_other(api.key, "0" * 64)) == 401
         assert _status(api.as_other(api.key, "")) == 401
@@ -74,7 +75,7 @@ def test_a_cached_key_still_needs_its_hash(worker: Services) -> None:
 
 def test_a_key_revoked_in_this_process_fails_on_the_next_request(worker: Services) -> None:
     new = worker.accounts.create_account("a")
-    for api in _api(worker, new.credentials.key, new.credentials.hash):
+    with _api(worker, new.credentials.key, new.credentials.hash) as api:
         assert _status(api) == 200
         worker.accounts.revoke_key(new.account.id, api.key)
         assert _status(api) == 401
@@ -82,7 +83,7 @@ def test_a_key_revoked_in_this_process_fails_on_the_next_request(worker: Service
 
 def test_writes_to_the_address_book_keep_the_cache(worker: Services) -> None:
     new = worker.accounts.create_account("a")
-    for api in _api(worker, new.credentials.key, new.credentials.hash):
+    with _api(worker, new.credentials.key, new.credentials.hash) as api:
         assert _status(api) == 200
         assert worker.accounts.keys.get(api.key) is not None
         group = api.add_group("x")
@@ -111,7 +112,7 @@ def test_every_change_to_accounts_or_keys_in_this_process_drops_the_cache(
     worker: Services, change: str
 ) -> None:
     new = worker.accounts.create_account("a")
-    for api in _api(worker, new.credentials.key, new.credentials.hash):
+    with _api(worker, new.credentials.key, new.credentials.hash) as api:
         assert _status(api) == 200
         assert worker.accounts.keys.get(api.key) is not None
         CREDENTIAL_CHANGES[change](worker, new.account.id)
@@ -124,7 +125,7 @@ def test_another_process_revoking_takes_effect_within_the_cache_time(
     worker: Services, operator: Services, clock: FakeClock
 ) -> None:
     new = worker.accounts.create_account("a")
-    for api in _api(worker, new.credentials.key, new.credentials.hash):
+    with _api(worker, new.credentials.key, new.credentials.hash) as api:
         assert _status(api) == 200
         operator.accounts.revoke_key(new.account.id, api.key)
         clock.now += 0.5
@@ -139,7 +140,7 @@ def test_another_process_reconfiguring_takes_effect_within_the_cache_time(
     worker: Services, operator: Services, clock: FakeClock
 ) -> None:
     new = worker.accounts.create_account("a")
-    for api in _api(worker, new.credentials.key, new.credentials.hash):
+    with _api(worker, new.credentials.key, new.credentials.hash) as api:
         assert _status(api) == 200
         operator.accounts.configure(new.account.id, wire_generation="legacy")
         clock.now += 0.5
@@ -155,7 +156,7 @@ def test_without_the_cache_another_process_revoking_takes_effect_at_once(
     try:
         assert built.accounts.keys.seconds == 0.0
         new = built.accounts.create_account("a")
-        for api in _api(built, new.credentials.key, new.credentials.hash):
+        with _api(built, new.credentials.key, new.credentials.hash) as api:
             assert _status(api) == 200
             operator.accounts.revoke_key(new.account.id, api.key)
             assert _status(api) == 401
@@ -165,7 +166,7 @@ def test_without_the_cache_another_process_revoking_takes_effect_at_once(
 
 def test_unknown_keys_are_not_cached(worker: Services, operator: Services) -> None:
     new = worker.accounts.create_account("a")
-    for api in _api(worker, new.credentials.key, new.credentials.hash):
+    with _api(worker, new.credentials.key, new.credentials.hash) as api:
         imported = api.as_other("K-later", "H-later")
         assert _status(imported) == 401
         operator.accounts.import_key(new.account.id, "K-later", "H-later")
