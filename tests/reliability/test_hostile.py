@@ -310,6 +310,10 @@ def field_bodies(api: Api, world: World, action: str) -> Iterator[tuple[str, byt
                 yield name, _xml_body(shaped, value.replace(b"{tag}", tag.encode())), expectation
 
 
+def _encoded(bodies: dict[str, str | bytes]) -> dict[str, bytes]:
+    return {name: b if isinstance(b, bytes) else b.encode() for name, b in bodies.items()}
+
+
 def unreadable_xml(api: Api) -> dict[str, bytes]:
     auth = f"<authentication><key>{api.key}</key><hash>{api.hash}</hash></authentication>"
     ok = f"<request>{auth}<group><name>a</name></group></request>"
@@ -319,9 +323,8 @@ def unreadable_xml(api: Api) -> dict[str, bytes]:
         + "]>"
     )
     deep = "<a>" * 10_000 + "</a>" * 10_000
-    return {
-        name: body if isinstance(body, bytes) else body.encode()
-        for name, body in {
+    return _encoded(
+        {
             "empty": b"",
             "whitespace": b" \r\n\t ",
             "truncated": ok[: len(ok) // 2],
@@ -365,16 +368,15 @@ def unreadable_xml(api: Api) -> dict[str, bytes]:
             "raw_control_between": f"<request>{auth}\x01</request>",
             "cdata_terminator_between": f"<request>{auth}]]></request>",
             "over_limit": f"<request>{auth}" + " " * LIMIT + "</request>",
-        }.items()
-    }
+        }
+    )
 
 
 def unreadable_json(api: Api) -> dict[str, bytes]:
     auth = f'"authentication":{{"key":"{api.key}","hash":"{api.hash}"}}'
     ok = f'{{"request":{{{auth},"group":{{"name":"a"}}}}}}'
-    return {
-        name: body if isinstance(body, bytes) else body.encode()
-        for name, body in {
+    return _encoded(
+        {
             "empty": b"",
             "whitespace": b" \r\n\t ",
             "truncated": ok[: len(ok) // 2],
@@ -414,8 +416,8 @@ def unreadable_json(api: Api) -> dict[str, bytes]:
             "raw_control_in_string": f'{{"request":{{{auth},"group":{{"name":"a\x01b"}}}}}}',
             "lone_surrogate_key": f'{{"request":{{{auth},"\\ud800":1}}}}',
             "over_limit": f'{{"request":{{{auth},"x":"' + "a" * LIMIT + '"}}',
-        }.items()
-    }
+        }
+    )
 
 
 # -- the test -------------------------------------------------------------------------------
