@@ -335,3 +335,72 @@ def test_edits_and_deletes_keep_the_search_index_right(api: Api, services: Servi
                 )
                 is not None
             )
+
+
+# Text that a JSON-carried batch insert could mistake for something else: JSON syntax, numbers
+# with leading zeros, "null", quotes, backslashes, Turkish and astral characters, newlines.
+_TRICKY_TEXT = [
+    "null",
+    "0123",
+    "1e5",
+    "true",
+    '{"a": [1, 2]}',
+    "[1,2]",
+    'O\'Brien "Jr."',
+    "back\\slash \\u0041",
+    "İĞÜŞÖÇ ığüşöç",
+    "emoji 😀 𝄞",
+    "line\nbreak\ttab",
+    "x" * 255,
+]
+
+
+def test_add_contacts_stores_every_value_exactly(
+    api: Api, services: Services, field_ids: tuple[int, int]
+) -> None:
+    """The batch insert carries each row through SQLite's JSON reader: values come back as
+    the same text (never a number, null or JSON), for contacts and custom fields alike."""
+    group = api.add_group("G")
+    items = [
+        {
+            "name": text,
+            "surname": text[::-1],
+            "email": f"kisi{n}@ornek.com.tr",
+            "gsm": f"53212345{n:02d}",
+            "custom_fields": {"custom_field": [{"id": field_ids[0], "value": text}]},
+            "groups": {"group": {"id": group}},
+        }
+        for n, text in enumerate(_TRICKY_TEXT)
+    ]
+    results = api.ok("add-contacts", {"contacts": {"contact": items}}).bulk()
+    assert [r["code"] for r in results] == [200] * len(items)
+    for text, result in zip(_TRICKY_TEXT, results, strict=True):
+        contact = api.ok("get-contact", {"contact": {"id": result["id"]}}).contact()
+        assert (contact["name"], contact["surname"]) == (text, text[::-1])
+        assert contact["custom_fields"] == [{"id": field_ids[0], "value": text}]
+        assert contact["groups"] == [group]
+    assert api.ok("get-group", {"group": {"id": group}}).group()["count"] == len(items)
+
+
+def test_search_indexer_takes_the_oldest_of_the_backlog_in_bounded_batches(
+    api: Api, services: Services
+) -> None:
+    items = [{"name": f"Toplu{n:03d}"} for n in range(25)]
+    ids = [r["id"] for r in api.ok("add-contacts", {"contacts": {"contact": items}}).bulk()]
+    store = services.store
+    pending = store.search_backlog()
+    if store.dialect != "sqlite":  # PostgreSQL indexes as it writes: no backlog
+        assert (pending, store.index_pending(10)) == (0, 0)
+        return
+    assert pending == 25
+    assert store.index_pending(10) == 10
+    assert store.search_backlog() == 15
+    with store.engine.connect() as conn:
+        left = conn.exec_driver_sql(
+            "SELECT id FROM contacts WHERE search_pending = 1 ORDER BY id"
+        ).scalars()
+        assert list(left) == ids[10:]
+    assert store.index_pending(100) == 15
+    assert (store.search_backlog(), store.index_pending(100)) == (0, 0)
+    found = api.ok("search-contacts", {"search": {"key": "toplu0"}}).contact_ids()
+    assert found == ids[:25]

@@ -96,7 +96,8 @@ def _account(row: Sequence[Any]) -> Account:
 
 
 def _group(row: Sequence[Any]) -> Group:
-    return Group(id=row[0], name=row[1], count=row[2], parent=row[3])
+    """A group from ``(id, name, member_count, parent_id)``: Group's own field order."""
+    return Group(*row)
 
 
 def _contact(row: Sequence[Any]) -> Contact:
@@ -662,17 +663,22 @@ class Repository:
         """Move up to ``limit`` backlog contacts into the SQLite search index; returns how many."""
         if self.dialect != "sqlite":
             return 0
-        rows = self.sql.rows(
-            "SELECT id, search_text FROM contacts WHERE search_pending = 1 ORDER BY id LIMIT :n",
+        [(count, last)] = self.sql.rows(
+            "SELECT count(*), max(id) FROM (SELECT id FROM contacts WHERE search_pending = 1 "
+            "ORDER BY id LIMIT :n)",
             {"n": limit},
         )
-        if rows:
-            self.sql.many("INSERT INTO contacts_fts (rowid, search_text) VALUES (?, ?)", rows)
+        if count:
+            # The text goes from table to index inside SQLite: one statement, no row through
+            # Python (and the GIL given up once, see sql._json_insert).
+            batch = "search_pending = 1 AND id <= :last"
             self.sql.run(
-                "UPDATE contacts SET search_pending = 0 WHERE id IN @ids",
-                {"ids": [r[0] for r in rows]},
+                "INSERT INTO contacts_fts (rowid, search_text) "
+                f"SELECT id, search_text FROM contacts WHERE {batch}",
+                {"last": last},
             )
-        return len(rows)
+            self.sql.run(f"UPDATE contacts SET search_pending = 0 WHERE {batch}", {"last": last})
+        return int(count)
 
     def search_backlog(self) -> int:
         """Contacts stored but not yet in the search index."""
