@@ -52,6 +52,7 @@ SCENARIOS: dict[str, Callable[[Bench], None]] = {
     "workers": scenarios.workers,
     "ingest": scenarios.ingest,
     "postgres": scenarios.postgres,
+    "mixed": scenarios.mixed,
     "scale": scale,
     "peers": peers,
     "floors": floors,

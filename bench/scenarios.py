@@ -6,6 +6,8 @@
 - ingest: add-contacts with 1,000 contacts per request from a few concurrent senders:
   JSON against the sqlite3 floor, XML against the lxml codec floor.
 - postgres: the JSON ingest on PostgreSQL against the COPY floor.
+- mixed: 1,000-contact add-contacts requests while wrk keeps get-contact busy, against the
+  same requests on the idle server (no target: a bulk load must not stall behind reads).
 
 Each ingest figure is followed by a ceiling (no target): the same driver call as the floor
 into rehber's own migrated contacts table, which is what add-contacts could reach with no
@@ -15,12 +17,13 @@ HTTP, parsing, validation or answer at all.
 from __future__ import annotations
 
 import itertools
+import threading
 from dataclasses import dataclass
 
 from bench import data, floors, pg, wire
 from bench.common import Options, log
 from bench.context import LABELS, Bench
-from bench.load import BulkResult, WrkResult, bulk_send, post_rate
+from bench.load import BulkResult, WrkResult, bulk_send, latency_median, post_rate
 from bench.report import Row, Target, at_least
 from bench.server import Rehber, SmallSeed, rehber_server, seed_small
 
@@ -45,9 +48,9 @@ def _write_bodies(server: Rehber, seed: SmallSeed, action: str, fmt: wire.Format
     distinct (contact, group) pairs, so each request adds a membership."""
     if action == "add-contact":
         first = 1_000_000 if fmt == "json" else 2_000_000
-        groups = itertools.cycle(seed.all_group_ids)
+        turns = itertools.cycle(seed.all_group_ids)
         return [
-            server.body(fmt, {"contact": data.contact(i, group=next(groups))})
+            server.body(fmt, {"contact": data.contact(i, group=next(turns))})
             for i in range(first, first + _WRITE_BODIES)
         ]
     groups = seed.all_group_ids
@@ -246,3 +249,59 @@ def postgres(bench: Bench) -> None:
     bench.add(_ingest_row(label, measured, floor, "rows/s", at_least(0.3, "COPY floor")))
     ceiling = floors.postgres_ceiling(bench.opts)
     bench.add(_ceiling_row("PostgreSQL COPY", ceiling, floor, "COPY floor"))
+
+
+_MIXED_SAMPLES = 11  # add-contacts requests per median
+
+
+def mixed(bench: Bench) -> None:
+    """add-contacts (JSON, 1,000 contacts) one at a time: median latency on the idle server,
+    then while wrk sends get-contact as fast as the server answers. The server then shares
+    one core between the two; the bulk requests should take about twice as long, not stall."""
+    opts = bench.opts
+    with rehber_server("mixed", profile=opts.profile) as server:
+        seed = seed_small(server, opts)
+        url = server.url("add-contacts", "json")
+        bodies = [
+            server.body(
+                "json", {"contacts": {"contact": data.contacts(n * opts.batch, opts.batch)}}
+            )
+            for n in range(5_000, 5_000 + 2 * _MIXED_SAMPLES)
+        ]
+
+        def check(body: bytes) -> str:
+            stored = wire.accepted("json", body)
+            return "" if stored == opts.batch else f"{stored} of {opts.batch} stored"
+
+        idle = latency_median(server.client, url, bodies, _MIXED_SAMPLES, check)
+        read_bodies = _read_bodies(server, seed, "get-contact", "json")
+        reads: list[WrkResult] = []
+        wrk = threading.Thread(
+            target=lambda: reads.append(
+                _rate(server, "get-contact", "json", read_bodies, opts, "mixed")
+            )
+        )
+        wrk.start()
+        try:
+            loaded = latency_median(server.client, url, bodies[::-1], _MIXED_SAMPLES, check)
+            overlapped = wrk.is_alive()
+        finally:
+            wrk.join()
+    read = reads[0] if reads else None
+    problems = [] if overlapped else ["the reads ended before the bulk requests did"]
+    if read is None or read.problems():
+        problems.append(read.problems() if read else "wrk gave no result")
+    bench.add(
+        Row(
+            "add-contacts JSON (1,000/request) while get-contact JSON runs",
+            loaded,
+            "ms",
+            floor=idle,
+            floor_unit="ms",
+            note=(
+                f"no target: median of {_MIXED_SAMPLES} requests against the same on the idle "
+                f"server; get-contact meanwhile {read.rate if read else 0:,.0f} req/s"
+            ),
+            problem="; ".join(problems),
+        )
+    )
