@@ -46,26 +46,30 @@ def build_tree(flat: Sequence[Group], root_ids: Iterable[int | None] = (None,)) 
     """Nest a flat, id-ordered group list: the groups whose parent is in ``root_ids``.
 
     Iterative (groups nest to any depth, deeper than Python's recursion limit); leaves are
-    reused as they are, only groups with children are rebuilt.
+    reused as they are, only groups with children are rebuilt, children before parents.
     """
     by_parent: dict[int | None, list[Group]] = {}
     for g in flat:
-        by_parent.setdefault(g.parent, []).append(g)
-    roots = [g for parent in root_ids for g in by_parent.get(parent, ())]
-    built: dict[int, Group] = {}
-    stack = [(g, False) for g in reversed(roots)]
-    while stack:
-        group, expanded = stack.pop()
-        kids = by_parent.get(group.id)
-        if not kids:
-            built[group.id] = group
-        elif not expanded:
-            stack.append((group, True))
-            stack.extend((k, False) for k in reversed(kids))
+        siblings = by_parent.get(g.parent)
+        if siblings is None:
+            by_parent[g.parent] = [g]
         else:
-            children = tuple(built[k.id] for k in kids)
-            built[group.id] = Group(group.id, group.name, group.count, group.parent, children)
-    return [built[g.id] for g in roots]
+            siblings.append(g)
+    roots = [g for parent in root_ids for g in by_parent.get(parent, ())]
+    # The groups that have children, each before its descendants (pre-order).
+    parents: list[Group] = []
+    stack = list(roots)
+    while stack:
+        group = stack.pop()
+        kids = by_parent.get(group.id)
+        if kids:
+            parents.append(group)
+            stack.extend(kids)
+    built: dict[int, Group] = {}
+    for group in reversed(parents):
+        children = tuple([built.get(k.id, k) for k in by_parent[group.id]])
+        built[group.id] = Group(group.id, group.name, group.count, group.parent, children)
+    return [built.get(g.id, g) for g in roots]
 
 
 def _paging(page: int | None, row_count: int | None) -> tuple[int, int]:
@@ -158,10 +162,13 @@ class Backend:
     def get_group(self, account: Account, cmd: c.GetGroup) -> Group:
         group_id = _required_group_id(cmd.id)
         subtree = self.store.read(lambda r: r.group_subtree(account.id, group_id))
+        if len(subtree) == 1:  # a group without sub-groups: nothing to nest
+            return subtree[0]
         root = next((g for g in subtree if g.id == group_id), None)
         if root is None:
             raise ServiceError(Code.GROUP_NOT_FOUND)
-        return next(g for g in build_tree(subtree, (root.parent,)) if g.id == group_id)
+        # The subtree holds the group and its descendants only: its one root is the group.
+        return build_tree(subtree, (root.parent,))[0]
 
     def add_group(self, account: Account, cmd: c.AddGroup) -> Group:
         name = _group_name(cmd.name)
