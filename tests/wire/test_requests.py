@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import orjson
@@ -300,6 +301,23 @@ def test_unusable_text_is_422(value: Any) -> None:
     validation_error("add-contact", {"contact": {"name": value}})
     validation_error("search-contacts", {"search": {"key": value}})
     validation_error("add-group", {"group": {"name": value}})
+
+
+def test_every_printable_character_is_one_xml_can_carry() -> None:
+    """Text fields skip the full character check for printable strings: that is only right
+    while no printable code point lies outside XML's Char production (checked for all)."""
+    from rehber.wire.requests import _NOT_XML_CHAR
+
+    printable = "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isprintable())
+    assert len(printable) > 100_000
+    assert _NOT_XML_CHAR.search(printable) is None
+
+
+@pytest.mark.parametrize(
+    "bad", ["\x00", "\x08", "\x0b", "\x1f", "\ud800", "\ufffe", "\uffff"], ids=ascii
+)
+def test_one_bad_character_among_printable_text_is_422(bad: str) -> None:
+    validation_error("add-contact", {"contact": {"name": "Ayşe " * 20 + bad + " Yılmaz"}})
 
 
 def test_json_escaped_control_character_is_422() -> None:

@@ -663,22 +663,22 @@ class Repository:
         """Move up to ``limit`` backlog contacts into the SQLite search index; returns how many."""
         if self.dialect != "sqlite":
             return 0
-        [(count, last)] = self.sql.rows(
-            "SELECT count(*), max(id) FROM (SELECT id FROM contacts WHERE search_pending = 1 "
+        last = self.sql.scalar(
+            "SELECT max(id) FROM (SELECT id FROM contacts WHERE search_pending = 1 "
             "ORDER BY id LIMIT :n)",
             {"n": limit},
         )
-        if count:
-            # The text goes from table to index inside SQLite: one statement, no row through
-            # Python (and the GIL given up once, see sql._json_insert).
-            batch = "search_pending = 1 AND id <= :last"
-            self.sql.run(
-                "INSERT INTO contacts_fts (rowid, search_text) "
-                f"SELECT id, search_text FROM contacts WHERE {batch}",
-                {"last": last},
-            )
-            self.sql.run(f"UPDATE contacts SET search_pending = 0 WHERE {batch}", {"last": last})
-        return int(count)
+        if last is None:
+            return 0
+        # The text goes from table to index inside SQLite: one statement, no row through
+        # Python (and the GIL given up once, see sql._json_insert).
+        batch = "search_pending = 1 AND id <= :last"
+        self.sql.run(
+            "INSERT INTO contacts_fts (rowid, search_text) "
+            f"SELECT id, search_text FROM contacts WHERE {batch}",
+            {"last": last},
+        )
+        return self.sql.run(f"UPDATE contacts SET search_pending = 0 WHERE {batch}", {"last": last})
 
     def search_backlog(self) -> int:
         """Contacts stored but not yet in the search index."""

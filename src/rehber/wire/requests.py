@@ -96,7 +96,9 @@ def _integer(node: Node, *, keep_zero: bool = False) -> int | None:
 def _text(node: Node) -> str | None:
     """A text field; ``None`` when absent (``null``, ``[]``, ``{}``)."""
     if isinstance(node, str):
-        if _NOT_XML_CHAR.search(node):
+        # A printable string holds no control character, surrogate or noncharacter, so only
+        # the rest (with tabs, line breaks, ...) needs the full check.
+        if not node.isprintable() and _NOT_XML_CHAR.search(node):
             raise _invalid("text holds a character XML cannot carry")
         return node
     if isinstance(node, int) and not isinstance(node, bool):
