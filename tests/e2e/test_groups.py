@@ -49,6 +49,39 @@ def test_get_group_shows_subtree(api: Api) -> None:
     assert group["children"] == [{"id": child, "name": "B", "count": 0}]
 
 
+def test_get_group_nests_every_depth(api: Api) -> None:
+    """One and two levels are read without recursion, deeper trees with it: same answers."""
+    top = api.add_group("A")
+    child = api.add_group("B", top)
+    sibling = api.add_group("B2", top)
+    grandchild = api.add_group("C", child)
+    great = api.add_group("D", grandchild)
+    api.add_contact(name="Ayşe", groups=[grandchild, sibling])
+
+    def tree(group_id: int) -> dict[str, Any]:
+        return api.ok("get-group", {"group": {"id": group_id}}).group()
+
+    d = {"id": great, "name": "D", "count": 0}
+    c = {"id": grandchild, "name": "C", "count": 1, "children": [d]}
+    b = {"id": child, "name": "B", "count": 0, "children": [c]}
+    b2 = {"id": sibling, "name": "B2", "count": 1}
+    assert tree(top) == {"id": top, "name": "A", "count": 0, "children": [b, b2]}
+    assert tree(child) == b
+    assert tree(grandchild) == c
+    assert tree(great) == d
+    assert tree(sibling) == b2
+
+
+def test_get_group_lists_children_by_id_after_a_move(api: Api) -> None:
+    older = api.add_group("Eski")
+    parent = api.add_group("Ana")
+    api.ok("edit-group", {"group": {"id": older, "name": "Eski", "parent": parent}})
+    newer = api.add_group("Yeni", parent)
+    group = api.ok("get-group", {"group": {"id": parent}}).group()
+    assert [g["id"] for g in group["children"]] == [older, newer]
+    assert older < parent < newer
+
+
 def test_edit_group_renames_and_keeps_parent_when_absent(api: Api) -> None:
     top = api.add_group("A")
     child = api.add_group("B", top)

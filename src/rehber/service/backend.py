@@ -162,11 +162,11 @@ class Backend:
     def get_group(self, account: Account, cmd: c.GetGroup) -> Group:
         group_id = _required_group_id(cmd.id)
         subtree = self.store.read(lambda r: r.group_subtree(account.id, group_id))
-        if len(subtree) == 1:  # a group without sub-groups: nothing to nest
-            return subtree[0]
         root = next((g for g in subtree if g.id == group_id), None)
         if root is None:
             raise ServiceError(Code.GROUP_NOT_FOUND)
+        if len(subtree) == 1:  # no sub-groups: nothing to nest
+            return root
         # The subtree holds the group and its descendants only: its one root is the group.
         return build_tree(subtree, (root.parent,))[0]
 
