@@ -1,7 +1,7 @@
 """``python -m bench.run``: measure the floors and rehber in one run, print the table, and
 write it to ``bench/RESULTS.md``.
 
-    python -m bench.run                      # everything (make bench), about 8 minutes
+    python -m bench.run                      # everything (make bench), 5 to 8 minutes
     python -m bench.run --quick              # shorter loads, 50,000 contacts at scale
     python -m bench.run --only reads,writes  # some scenarios (and the floors they need)
 
