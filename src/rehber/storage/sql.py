@@ -128,6 +128,10 @@ class Sql:
             self.tally.add(len(rows))
         names = ", ".join(columns)
         if self._sqlite:
+            if len(rows) == 1:  # one row (add-contact): plain VALUES, half the cost of JSON
+                marks = ", ".join("?" * len(columns))
+                self.connection.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows[0])
+                return
             self.run(_json_insert(table, names, len(columns)), {"rows": _json_rows(rows)})
             return
         cursor = self.connection.cursor()
