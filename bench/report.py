@@ -95,14 +95,26 @@ def _number(value: float | None, unit: str) -> str:
     return f"{value:,.{digits}f} {unit}".strip()
 
 
-def _cells(row: Row) -> list[str]:
+def ratio_text(row: Row) -> str:
+    """The ratio to two decimals, or three where two would round it onto its target's
+    threshold (0.296x against >= 0.3x must not read as 0.30x and FAIL)."""
     ratio = row.ratio
+    if ratio is None:
+        return "—"
+    text = f"{ratio:.2f}"
+    target = row.target
+    if target is not None and target.on == "ratio" and float(text) == target.value:
+        text = f"{ratio:.3f}"
+    return text + "×"
+
+
+def _cells(row: Row) -> list[str]:
     note = "; ".join(part for part in (row.problem, row.note) if part)
     return [
         row.scenario,
         _number(row.figure, row.unit),
         _number(row.floor, row.floor_unit or row.unit),
-        "—" if ratio is None else f"{ratio:.2f}×",
+        ratio_text(row),
         row.target.text if row.target else "—",
         row.result(),
         note,
@@ -145,7 +157,7 @@ def sentence(row: Row) -> str:
     if row.ratio is not None:
         versus = row.target.of if row.target and row.target.of else "the floor"
         floor = _number(row.floor, row.floor_unit or row.unit)
-        text += f" against {floor} for {versus}, {row.ratio:.2f}×"
+        text += f" against {floor} for {versus}, {ratio_text(row)}"
     if row.target is None:
         return text + " (for information; no target)."
     verdict = "meets" if row.passed else "misses"
