@@ -144,7 +144,11 @@ def _server_url(database: Database, app: str) -> str:
 
 
 def _kill_mid_request(
-    database: Database, services: Services, tmp_path: Path, send: Callable[[str], Any]
+    database: Database,
+    services: Services,
+    tmp_path: Path,
+    send: Callable[[str], Any],
+    after_kill: Callable[[], None] = lambda: None,
 ) -> None:
     """Start the server, send (in a thread), kill -9 inside the write transaction."""
     if database.kind == "sqlite":  # an empty log, so that the transaction's growth shows
@@ -169,6 +173,7 @@ def _kill_mid_request(
         _until(lambda: probe.in_write_transaction() or bool(outcome), "the write transaction")
         process.send_signal(signal.SIGKILL)
         process.wait()
+        after_kill()
         sender.join()
         assert isinstance(outcome[0], httpx.TransportError), (
             f"the request finished before the kill: {outcome[0]!r}"
@@ -268,6 +273,29 @@ def test_kill_during_a_10000_contact_add_contacts(
     )
 
 
+@contextmanager
+def _row_lock_in_the_way(
+    database: Database, services: Services, account: int, group: int
+) -> Iterator[Callable[[], None]]:
+    """PostgreSQL: hold a lock on one membership of ``group`` until released, so the cascading
+    delete waits inside its transaction (having deleted rows) until the server is killed.
+    Without it a fast delete could commit between two looks of the probe. SQLite: nothing."""
+    if database.kind != "postgresql":
+        yield lambda: None
+        return
+    with services.store.engine.connect() as conn:
+        locked = conn.execute(
+            sa.text(
+                "SELECT contact_id FROM memberships WHERE account_id = :account "
+                "AND group_id = :group LIMIT 1 FOR UPDATE"
+            ),
+            {"account": account, "group": group},
+        ).all()
+        assert locked, "the group has no membership to lock"
+        yield conn.rollback
+        conn.rollback()
+
+
 def _seed_tree(repo: Repository, account: int) -> tuple[int, list[int]]:
     """A group with DESCENDANTS sub-groups (50 levels deep) and MEMBERS contacts, each in
     three of them; returns the root and its descendants."""
@@ -313,7 +341,8 @@ def test_kill_during_a_delete_group_with_descendants(
         )
         return httpx.post(f"{base}/v1/delete-group/json", content=body, timeout=SECONDS)
 
-    _kill_mid_request(database, services, tmp_path, send)
+    with _row_lock_in_the_way(database, services, account, tree[-1]) as release:
+        _kill_mid_request(database, services, tmp_path, send, after_kill=release)
     assert _table_counts(services) == before  # the whole subtree and its memberships
     _integrity(database, services)
     _restarted_server_takes_writes(database, key, tmp_path)
