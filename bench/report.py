@@ -52,6 +52,7 @@ class Row:
     unit: str = ""
     floor: float | None = None
     floor_unit: str = ""
+    floor_name: str = ""  # what the floor is, in words (default: the target's ``of``)
     target: Target | None = None
     note: str = ""
     problem: str = ""  # the load saw errors: the figure does not count
@@ -155,7 +156,8 @@ def sentence(row: Row) -> str:
         return f"**{row.scenario}** did not run: {row.problem}."
     text = f"**{row.scenario}**: {_number(row.figure, row.unit)}"
     if row.ratio is not None:
-        versus = row.target.of if row.target and row.target.of else "the floor"
+        versus = row.floor_name or (row.target.of if row.target and row.target.of else "")
+        versus = versus or "the floor"
         floor = _number(row.floor, row.floor_unit or row.unit)
         text += f" against {floor} for {versus}, {ratio_text(row)}"
     if row.target is None:

@@ -316,6 +316,7 @@ def mixed(bench: Bench) -> None:
             "ms",
             floor=idle,
             floor_unit="ms",
+            floor_name="the idle server",
             note=(
                 f"no target: median of {_MIXED_SAMPLES} requests against the same on the idle "
                 f"server; get-contact meanwhile {read.rate if read else 0:,.0f} req/s"
