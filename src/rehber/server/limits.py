@@ -33,7 +33,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -160,44 +160,58 @@ class BodyGuard:
             message = {**message, "headers": [*message.get("headers", ()), _CLOSE]}
         await self._send(message)
 
+    def overdue(self, now: float) -> bool:
+        return self.deadline <= now
+
     def expire(self) -> None:
+        if self.complete:  # the body arrived in time; the request is only still running
+            return
         self.timed_out = True
         if self.waiter is not None:
             self.waiter.cancel()
 
 
-class Deadlines:
-    """The body deadlines of the requests in flight, checked once per ``interval`` seconds.
+class Expiring(Protocol):
+    """Something with a deadline: a request body (:class:`BodyGuard`) or a request head
+    (:class:`GuardedHttpToolsProtocol`)."""
 
-    One sweep per second for all requests instead of a timer per request: a request pays for
-    a set insertion and removal, and a deadline is enforced at most ``interval`` late.
+    def overdue(self, now: float) -> bool: ...
+
+    def expire(self) -> None: ...
+
+
+class Deadlines:
+    """Deadlines of many watched items, checked once per ``interval`` seconds.
+
+    One sweep for all of them instead of a timer per request: watching costs a set insertion
+    and removal, and a deadline is enforced at most ``interval`` late. Times are those of the
+    event loop's clock (``loop.time()``).
     """
 
-    def __init__(self, timeout: float, interval: float = 1.0) -> None:
-        self.timeout = timeout
-        self.interval = min(interval, timeout)
-        self.watched: set[BodyGuard] = set()
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self.watched: set[Expiring] = set()
         # The loop a sweep is scheduled on (None: no sweep pending). A loop, not a flag, so a
         # test client's short-lived loop cannot leave the sweeper switched off for the next.
         self.sweeping: asyncio.AbstractEventLoop | None = None
 
-    def watch(self, receive: Receive, send: Send) -> BodyGuard:
-        guard = BodyGuard(receive, send, time.monotonic() + self.timeout)
-        self.watched.add(guard)
-        loop = asyncio.get_running_loop()
+    def watch(self, item: Expiring, loop: asyncio.AbstractEventLoop) -> None:
+        self.watched.add(item)
         if self.sweeping is not loop:
             self.sweeping = loop
             loop.call_later(self.interval, self._sweep)
-        return guard
+
+    def forget(self, item: Expiring) -> None:
+        self.watched.discard(item)
 
     def _sweep(self) -> None:
-        now = time.monotonic()
-        for guard in [g for g in self.watched if g.deadline <= now]:
-            self.watched.discard(guard)
-            if not guard.complete:
-                guard.expire()
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        for item in [i for i in self.watched if i.overdue(now)]:
+            self.watched.discard(item)
+            item.expire()
         if self.watched:
-            asyncio.get_running_loop().call_later(self.interval, self._sweep)
+            loop.call_later(self.interval, self._sweep)
         else:
             self.sweeping = None
 
@@ -216,14 +230,17 @@ class Limits:
         self.max_body_bytes = max_body_bytes
         # No body timeout: a deadline no request reaches (the guard still closes connections
         # answered early).
-        self.deadlines = Deadlines(body_timeout if body_timeout > 0 else 10.0**9)
+        self.body_timeout = body_timeout if body_timeout > 0 else 10.0**9
+        self.deadlines = Deadlines(min(1.0, self.body_timeout))
         self.buckets = buckets
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        guard = self.deadlines.watch(receive, send)
+        loop = asyncio.get_running_loop()
+        guard = BodyGuard(receive, send, loop.time() + self.body_timeout)
+        self.deadlines.watch(guard, loop)
         try:
             if self.buckets is None:
                 await self.app(scope, guard.receive, guard.send)
@@ -234,7 +251,7 @@ class Limits:
                 return
             await self._rate_limited(scope, guard, fmt, guard.send)
         finally:
-            self.deadlines.watched.discard(guard)
+            self.deadlines.forget(guard)
 
     async def _rate_limited(
         self, scope: Scope, guard: BodyGuard, fmt: wire.Format, send: Send
@@ -325,42 +342,11 @@ def header_timeout() -> float:
     return float(os.environ.get("REHBER_HEADER_TIMEOUT") or DEFAULT_HEADER_TIMEOUT)
 
 
-class HeadDeadlines:
-    """The request-head deadlines of one process's connections, checked once per ``interval``.
-
-    One sweep per second for all connections instead of a timer per request (set after every
-    response, cancelled when the next head arrives: 4% of a point read's cost); a deadline is
-    enforced at most ``interval`` late.
-    """
-
-    def __init__(self, interval: float = 1.0) -> None:
-        self.interval = interval
-        self.connections: set[GuardedHttpToolsProtocol] = set()
-        self.sweeping: asyncio.AbstractEventLoop | None = None  # as in Deadlines
-
-    def watch(self, connection: GuardedHttpToolsProtocol, seconds: float) -> None:
-        self.connections.add(connection)
-        loop = connection.loop
-        if self.sweeping is not loop:
-            self.sweeping = loop
-            loop.call_later(min(self.interval, seconds), self._sweep)
-
-    def forget(self, connection: GuardedHttpToolsProtocol) -> None:
-        self.connections.discard(connection)
-
-    def _sweep(self) -> None:
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        for connection in [c for c in self.connections if c.head_overdue(now)]:
-            self.connections.discard(connection)
-            connection.head_too_slow()
-        if self.connections:
-            loop.call_later(min(self.interval, header_timeout()), self._sweep)
-        else:
-            self.sweeping = None
-
-
-_HEADS = HeadDeadlines()
+@functools.cache
+def _head_deadlines() -> Deadlines:
+    """This process's request-head deadlines (made on first use: ``header_timeout`` is set
+    by ``rehber serve`` after this module is imported)."""
+    return Deadlines(min(1.0, header_timeout()))
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -391,13 +377,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._head_due = None
-        _HEADS.forget(self)
+        _head_deadlines().forget(self)
         super().connection_lost(exc)
 
-    def head_overdue(self, now: float) -> bool:
+    def overdue(self, now: float) -> bool:
         return self._head_due is not None and self._head_due <= now
 
-    def head_too_slow(self) -> None:
+    def expire(self) -> None:
+        """The head took too long: close the connection."""
         self._head_due = None
         if not self.transport.is_closing():
             self.transport.close()
@@ -406,4 +393,4 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         seconds = header_timeout()
         if seconds > 0:
             self._head_due = self.loop.time() + seconds
-            _HEADS.watch(self, seconds)
+            _head_deadlines().watch(self, self.loop)
