@@ -156,8 +156,7 @@ def sentence(row: Row) -> str:
         return f"**{row.scenario}** did not run: {row.problem}."
     text = f"**{row.scenario}**: {_number(row.figure, row.unit)}"
     if row.ratio is not None:
-        versus = row.floor_name or (row.target.of if row.target and row.target.of else "")
-        versus = versus or "the floor"
+        versus = row.floor_name or (row.target.of if row.target else "") or "the floor"
         floor = _number(row.floor, row.floor_unit or row.unit)
         text += f" against {floor} for {versus}, {ratio_text(row)}"
     if row.target is None:

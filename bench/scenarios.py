@@ -133,13 +133,15 @@ def workers(bench: Bench) -> None:
         }
         for action in READS:
             for fmt in wire.FORMATS:
+                loads = [
+                    (server, _read_bodies(server, seed, action, fmt), tag)
+                    for server, seed, tag in servers
+                ]
                 pairs = []
                 for _ in range(_WORKER_ROUNDS):
                     single, double = (
-                        _rate(
-                            server, action, fmt, _read_bodies(server, seed, action, fmt), opts, tag
-                        )
-                        for server, seed, tag in servers
+                        _rate(server, action, fmt, bodies, opts, tag)
+                        for server, bodies, tag in loads
                     )
                     pairs.append((double.rate / single.rate, single, double))
                 pairs.sort(key=lambda pair: pair[0])

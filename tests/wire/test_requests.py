@@ -13,6 +13,7 @@ from rehber.codes import Code, ServiceError
 from rehber.types import FieldValue
 from rehber.wire import Credentials, credentials, decode_command, parse
 from rehber.wire.actions import ACTIONS
+from rehber.wire.requests import _NOT_XML_CHAR
 from rehber.wire.tree import parse_json, parse_xml
 from tests.wire.examples import CASES, CREDENTIALS
 
@@ -306,8 +307,6 @@ def test_unusable_text_is_422(value: Any) -> None:
 def test_every_printable_character_is_one_xml_can_carry() -> None:
     """Text fields skip the full character check for printable strings: that is only right
     while no printable code point lies outside XML's Char production (checked for all)."""
-    from rehber.wire.requests import _NOT_XML_CHAR
-
     printable = "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isprintable())
     assert len(printable) > 100_000
     assert _NOT_XML_CHAR.search(printable) is None

@@ -165,8 +165,6 @@ class Backend:
         root = next((g for g in subtree if g.id == group_id), None)
         if root is None:
             raise ServiceError(Code.GROUP_NOT_FOUND)
-        if len(subtree) == 1:  # no sub-groups: nothing to nest
-            return root
         # The subtree holds the group and its descendants only: its one root is the group.
         return build_tree(subtree, (root.parent,))[0]
 

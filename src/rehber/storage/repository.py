@@ -281,7 +281,7 @@ class Repository:
             params,
         )
         if not any(row[4] for row in rows):
-            return [Group(*row[:4]) for row in sorted(rows)]
+            return [_group(row[:4]) for row in sorted(rows)]
         # The rows travel through the recursion itself: joining the ids back to ``groups``
         # afterwards made SQLite scan every group of the account (an automatic index on the
         # CTE), so a point read cost grew with the size of the account's tree.

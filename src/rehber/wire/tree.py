@@ -133,7 +133,7 @@ def _element_children(element: etree._Element, depth: int) -> dict[str, Node]:
         if tag[0] == "{":
             if tag.startswith(_XINCLUDE):
                 raise _bad_request("XML: XInclude is not accepted")
-            tag = tag.rpartition("}")[2]
+            tag = _name(tag)
         value: Node = _element_children(child, depth + 1) if len(child) else (child.text or "")
         previous = children.get(tag)
         if previous is None:
