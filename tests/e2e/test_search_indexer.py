@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from starlette.testclient import TestClient
 
 from rehber.server.app import build_services, create_app
+from rehber.storage.indexer import QUIET_SECONDS, SearchIndexer
 from tests.conftest import Database
 from tests.support.api import Api
 
@@ -32,3 +34,47 @@ def test_backlog_is_indexed_in_the_background(sqlite_database: Database) -> None
             )
     finally:
         services.store.dispose()
+
+
+def test_a_burst_of_writes_is_indexed_only_after_it_is_over() -> None:
+    rounds: list[float] = []
+    indexed = threading.Event()
+
+    def index_batch(limit: int) -> int:
+        rounds.append(time.monotonic())
+        indexed.set()
+        return 0
+
+    indexer = SearchIndexer(index_batch)
+    writes = []
+    try:
+        for _ in range(2000):
+            indexer.poke()
+            writes.append(indexer.last_write)
+        assert indexed.wait(timeout=10)
+    finally:
+        indexer.stop()
+    for started in rounds:  # each round began after a quiet period, not during the burst
+        latest = max(w for w in writes if w <= started)
+        assert started - latest >= QUIET_SECONDS
+
+
+def test_a_write_during_the_last_batch_gets_a_round_of_its_own() -> None:
+    rounds: list[int] = []
+    second_round = threading.Event()
+
+    def index_batch(limit: int) -> int:
+        rounds.append(limit)
+        if len(rounds) == 1:
+            indexer.poke()  # a write commits while this (short, so last) batch runs
+        else:
+            second_round.set()
+        return 0
+
+    indexer = SearchIndexer(index_batch)
+    try:
+        indexer.poke()
+        assert second_round.wait(timeout=10), "the write during the batch was never indexed"
+    finally:
+        indexer.stop()
+    assert len(rounds) == 2

@@ -25,7 +25,11 @@ class SearchIndexer:
     def __init__(self, index_batch: Callable[[int], int]) -> None:
         self.index_batch = index_batch
         self.last_write = 0.0
+        # Set by the first write after the thread went idle; the quiet-period wait below is
+        # a timer on ``stopped`` instead, so the writes of a burst do not wake the thread
+        # (each wake-up would take the GIL from the request handlers).
         self.wake = threading.Event()
+        self.stopped = threading.Event()
         self.stopping = False
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
@@ -33,7 +37,8 @@ class SearchIndexer:
     def poke(self) -> None:
         """Note a write; the backlog will be indexed once writes pause."""
         self.last_write = time.monotonic()
-        self.wake.set()
+        if not self.wake.is_set():  # a flag read: no lock, no wake-up while one is pending
+            self.wake.set()
         if self.thread is None:
             with self.lock:
                 if self.thread is None and not self.stopping:
@@ -44,6 +49,7 @@ class SearchIndexer:
 
     def stop(self) -> None:
         self.stopping = True
+        self.stopped.set()
         self.wake.set()
         if self.thread is not None:
             self.thread.join(timeout=30)
@@ -51,7 +57,6 @@ class SearchIndexer:
     def _run(self) -> None:
         while not self.stopping:
             self.wake.wait()
-            self.wake.clear()
             try:
                 self._drain()
             except Exception:  # never let the thread die: the backlog stays searchable
@@ -62,8 +67,10 @@ class SearchIndexer:
             quiet_for = time.monotonic() - self.last_write
             if quiet_for < QUIET_SECONDS:
                 # A deliberate pause, not synchronisation: let bursts of writes finish first.
-                self.wake.wait(QUIET_SECONDS - quiet_for)
-                self.wake.clear()
+                self.stopped.wait(QUIET_SECONDS - quiet_for)
                 continue
+            # Writes from here on set ``wake`` again, so the backlog they add is not missed
+            # when this batch turns out to be the last.
+            self.wake.clear()
             if self.index_batch(BATCH) < BATCH:
                 return
