@@ -52,15 +52,16 @@ class Bench:
 
     # -- floors, measured when asked for ---------------------------------------------------
 
-    def echo_now(self, workers: int, fmt: wire.Format) -> WrkResult:
-        """The echo floor's rate now. Its server stays up (idle) between measurements."""
+    def echo_now(self, workers: int, fmt: wire.Format, opts: Options | None = None) -> WrkResult:
+        """The echo floor's rate now (measured for ``opts.duration``, by default the run's).
+        Its server stays up (idle) between measurements."""
         service = self._echo_servers.get(workers)
         if service is None:
             service = self._echo_servers[workers] = floors.echo_service(workers)
             service.start()
             time.sleep(0.5 * (workers - 1))  # let every worker finish booting
         samples = self.echo_samples.setdefault((workers, fmt), [])
-        result = floors.echo_rate(service, fmt, self.opts, warmup=not samples)
+        result = floors.echo_rate(service, fmt, opts or self.opts, warmup=not samples)
         samples.append(result)
         return result
 

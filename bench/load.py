@@ -28,6 +28,7 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     missing_ids: int = 0
+    next_body: int = 0  # post.lua: where a run that must not repeat this one's bodies starts
 
     @property
     def rate(self) -> float:
@@ -104,6 +105,7 @@ def _run_wrk(
                 p50_ms=data["p50_us"] / 1000,
                 p99_ms=data["p99_us"] / 1000,
                 missing_ids=data.get("missing_ids", 0),
+                next_body=data.get("next_body", 0),
             )
     raise RuntimeError(f"wrk printed no result: {done.stdout[-300:]} {done.stderr[-300:]}")
 
@@ -116,13 +118,22 @@ def post_rate(
     opts: Options,
     *,
     warmup: bool = True,
+    start: int = 0,
 ) -> WrkResult:
-    """Requests/s of POSTing ``bodies`` in turn to ``url``, after a short unmeasured warm-up
-    (unless the target is known to be warm already)."""
-    env = {"BODY_FILE": _lines_file(name, bodies), "CONTENT_TYPE": content_type}
+    """Requests/s of POSTing ``bodies`` in turn to ``url``, from body ``start`` on, after a
+    short unmeasured warm-up (unless the target is known to be warm already). The measured
+    run never resends a body the warm-up sent, and ``result.next_body`` is where a later run
+    starts to send none this one did (as long as ``bodies`` last)."""
+    env = {
+        "BODY_FILE": _lines_file(name, bodies),
+        "CONTENT_TYPE": content_type,
+        "THREADS": str(opts.threads),
+        "BODY_START": str(start),
+    }
     shape = {"threads": opts.threads, "connections": opts.connections}
     if warmup and opts.warmup > 0:
-        _run_wrk("post.lua", url, env, seconds=opts.warmup, **shape)
+        warm = _run_wrk("post.lua", url, env, seconds=opts.warmup, **shape)
+        env["BODY_START"] = str(warm.next_body)
     result = _run_wrk("post.lua", url, env, seconds=opts.duration, **shape)
     log(f"  {name}: {result.rate:,.0f} req/s (p50 {result.p50_ms:.1f} ms) {result.problems()}")
     return result

@@ -97,14 +97,18 @@ def _number(value: float | None, unit: str) -> str:
 
 
 def ratio_text(row: Row) -> str:
-    """The ratio to two decimals, or three where two would round it onto its target's
-    threshold (0.296x against >= 0.3x must not read as 0.30x and FAIL)."""
-    ratio = row.ratio
-    if ratio is None:
+    """The row's ratio as :func:`format_ratio` writes it against the row's target."""
+    if row.ratio is None:
         return "—"
-    text = f"{ratio:.2f}"
     target = row.target
-    if target is not None and target.on == "ratio" and float(text) == target.value:
+    return format_ratio(row.ratio, target.value if target and target.on == "ratio" else None)
+
+
+def format_ratio(ratio: float, threshold: float | None) -> str:
+    """A ratio to two decimals, or three where two would round it onto ``threshold``
+    (0.296x against >= 0.3x must not read as 0.30x and FAIL)."""
+    text = f"{ratio:.2f}"
+    if threshold is not None and float(text) == threshold:
         text = f"{ratio:.3f}"
     return text + "×"
 
