@@ -30,7 +30,6 @@ class SearchIndexer:
         # (each wake-up would take the GIL from the request handlers).
         self.wake = threading.Event()
         self.stopped = threading.Event()
-        self.stopping = False
         self.thread: threading.Thread | None = None
         self.lock = threading.Lock()
 
@@ -41,21 +40,20 @@ class SearchIndexer:
             self.wake.set()
         if self.thread is None:
             with self.lock:
-                if self.thread is None and not self.stopping:
+                if self.thread is None and not self.stopped.is_set():
                     self.thread = threading.Thread(
                         target=self._run, name="rehber-search-indexer", daemon=True
                     )
                     self.thread.start()
 
     def stop(self) -> None:
-        self.stopping = True
         self.stopped.set()
         self.wake.set()
         if self.thread is not None:
             self.thread.join(timeout=30)
 
     def _run(self) -> None:
-        while not self.stopping:
+        while not self.stopped.is_set():
             self.wake.wait()
             try:
                 self._drain()
@@ -63,7 +61,7 @@ class SearchIndexer:
                 logger.exception("search indexing failed; will retry on the next write")
 
     def _drain(self) -> None:
-        while not self.stopping:
+        while not self.stopped.is_set():
             quiet_for = time.monotonic() - self.last_write
             if quiet_for < QUIET_SECONDS:
                 # A deliberate pause, not synchronisation: let bursts of writes finish first.
