@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.server import running_server
+from tests.support.server import connect, running_server
 
 GET_GROUPS = b"POST /v1/get-groups/json HTTP/1.1\r\nHost: test\r\n"
 UNAUTHENTICATED = b'{"request":{"authentication":{"key":"k","hash":"h"}}}'
@@ -26,11 +26,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{workdir / 'rehber.db'}"
     with running_server(url, None, workdir / "server.log") as base:
         yield base
-
-
-def _connect(base: str) -> socket.socket:
-    host, port = base.removeprefix("http://").split(":")
-    return socket.create_connection((host, int(port)), timeout=10)
 
 
 class Reader:
@@ -68,7 +63,7 @@ class Reader:
 
 
 def test_expect_100_continue_is_answered_before_the_body_is_sent(server: str) -> None:
-    with _connect(server) as sock:
+    with connect(server) as sock:
         reader = Reader(sock)
         head = GET_GROUPS + b"Expect: 100-continue\r\n"
         sock.sendall(head + b"Content-Length: %d\r\n\r\n" % len(UNAUTHENTICATED))
@@ -79,7 +74,7 @@ def test_expect_100_continue_is_answered_before_the_body_is_sent(server: str) ->
 
 
 def test_an_answer_to_head_is_sent_and_the_connection_goes_on(server: str) -> None:
-    with _connect(server) as sock:
+    with connect(server) as sock:
         reader = Reader(sock)
         sock.sendall(b"HEAD /_rehber/health HTTP/1.1\r\nHost: test\r\n\r\n")
         head, _ = reader.answer(has_body=False)
@@ -91,7 +86,7 @@ def test_an_answer_to_head_is_sent_and_the_connection_goes_on(server: str) -> No
 
 
 def test_pipelined_requests_are_answered_whole_and_in_order(server: str) -> None:
-    with _connect(server) as sock:
+    with connect(server) as sock:
         reader = Reader(sock)
         sock.sendall(_post(UNAUTHENTICATED) + _post(b"{") + _post(UNAUTHENTICATED))
         answers = [reader.answer() for _ in range(3)]

@@ -24,7 +24,7 @@ from rehber.wire.actions import ACTIONS
 from tests.conftest import Database
 from tests.reliability.support import envelope_code
 from tests.support.api import Api, envelope
-from tests.support.server import running_server
+from tests.support.server import connect, running_server
 from tests.support.snapshot import snapshot
 
 # -- the token buckets ----------------------------------------------------------------------
@@ -156,12 +156,6 @@ def test_settings_from_the_environment() -> None:
 HEAD = b"POST /v1/get-groups/json HTTP/1.1\r\nHost: test\r\n"
 
 
-def _connect(base: str) -> socket.socket:
-    host, port = base.removeprefix("http://").split(":")
-    sock = socket.create_connection((host, int(port)), timeout=10)
-    return sock
-
-
 def _read_until_closed(sock: socket.socket, limit: float = 10) -> tuple[bytes, float]:
     """Everything the server sends until it closes the connection, and when that was."""
     started = time.monotonic()
@@ -200,7 +194,7 @@ def guarded_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_a_trickling_body_is_cut_off_with_400_and_a_closed_connection(guarded_server: str) -> None:
-    sock = _connect(guarded_server)
+    sock = connect(guarded_server)
     sock.sendall(HEAD + b"Content-Length: 200\r\n\r\n")
     sent_for = _trickle(sock, b"{" * 200, 0.05)
     answer, _ = _read_until_closed(sock)
@@ -211,14 +205,14 @@ def test_a_trickling_body_is_cut_off_with_400_and_a_closed_connection(guarded_se
 
 
 def test_a_trickling_head_is_cut_off(guarded_server: str) -> None:
-    sock = _connect(guarded_server)
+    sock = connect(guarded_server)
     sent_for = _trickle(sock, HEAD + b"X-Slow: " + b"a" * 200, 0.05)
     answer, _ = _read_until_closed(sock)
     assert answer == b"" and 0.9 < sent_for < 5, (answer, sent_for)
 
 
 def test_a_silent_connection_is_closed(guarded_server: str) -> None:
-    sock = _connect(guarded_server)
+    sock = connect(guarded_server)
     answer, waited = _read_until_closed(sock)
     assert answer == b"" and 0.9 < waited < 5, waited
 
@@ -227,14 +221,14 @@ def test_an_idle_kept_alive_connection_is_closed(guarded_server: str) -> None:
     with httpx.Client(base_url=guarded_server) as http:
         assert http.post("/v1/get-groups/json", content=b"{").status_code == 400
         assert http.post("/v1/get-groups/json", content=b"{").status_code == 400  # kept alive
-    sock = _connect(guarded_server)
+    sock = connect(guarded_server)
     sock.sendall(HEAD + b"Content-Length: 1\r\n\r\n{")
     answer, waited = _read_until_closed(sock)
     assert answer.startswith(b"HTTP/1.1 400 ") and 0.9 < waited < 5, (answer[:40], waited)
 
 
 def test_a_body_in_quick_pieces_is_fine(guarded_server: str) -> None:
-    sock = _connect(guarded_server)
+    sock = connect(guarded_server)
     body = b'{"request":{"authentication":{"key":"k","hash":"h"}}}'
     sock.sendall(HEAD + f"Content-Length: {len(body)}\r\n\r\n".encode())
     for start in range(0, len(body), 8):

@@ -14,6 +14,12 @@ from pathlib import Path
 import httpx
 
 
+def connect(base: str) -> socket.socket:
+    """A raw TCP connection to the server at ``base`` (``http://host:port``)."""
+    host, port = base.removeprefix("http://").split(":")
+    return socket.create_connection((host, int(port)), timeout=10)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
