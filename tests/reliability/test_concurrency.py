@@ -18,6 +18,7 @@ group pages. Afterwards:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import sqlite3
 import threading
@@ -272,24 +273,39 @@ def test_concurrent_clients_keep_the_address_book_consistent(
     created = services.accounts.create_account("crowd")
     account = created.account.id
     log = tmp_path / "server.log"
-    with running_server(database.url, database.schema, log, "--workers", "2") as base:
-        limits = httpx.Limits(max_connections=CLIENTS)
-        with httpx.Client(base_url=base, limits=limits, timeout=60) as http:
-            key, hash_value = created.credentials.key, created.credentials.hash
-            setup = Api(http, key, hash_value, "json")
-            world = World([setup.add_group(f"Ortak {i}") for i in range(SHARED_GROUPS)])
-            deadline = time.monotonic() + SECONDS
-            clients = [
-                Client(i, Api(http, key, hash_value, "json"), world, deadline)
-                for i in range(CLIENTS)
-            ]
-            threads = [threading.Thread(target=c.run, name=f"client-{c.index}") for c in clients]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join()
-            tree = setup.ok("get-groups").groups()
+    crashed: list[tuple[int, BaseException]] = []
+
+    def run(client: Client) -> None:
+        try:
+            client.run()
+        except Exception as exc:  # a client that dies leaves its model unsure: the test fails
+            crashed.append((client.index, exc))
+
+    with (
+        running_server(database.url, database.schema, log, "--workers", "2") as base,
+        contextlib.ExitStack() as connections,
+    ):
+        # One HTTP client (and connection) per client thread, as separate users would have.
+        def http() -> httpx.Client:
+            return connections.enter_context(httpx.Client(base_url=base, timeout=60))
+
+        key, hash_value = created.credentials.key, created.credentials.hash
+        setup = Api(http(), key, hash_value, "json")
+        world = World([setup.add_group(f"Ortak {i}") for i in range(SHARED_GROUPS)])
+        deadline = time.monotonic() + SECONDS
+        clients = [
+            Client(i, Api(http(), key, hash_value, "json"), world, deadline) for i in range(CLIENTS)
+        ]
+        threads = [
+            threading.Thread(target=run, args=(c,), name=f"client-{c.index}") for c in clients
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        tree = setup.ok("get-groups").groups()
     server_log = log.read_text()
+    assert not crashed, crashed
 
     statuses: Counter[tuple[str, int]] = Counter()
     for client in clients:
