@@ -6,15 +6,18 @@ HTTP server can show (a trickling body or head, kept-alive connections being clo
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
 import pytest
 from starlette.testclient import TestClient
+from starlette.types import ASGIApp, Message
 
 from rehber.codes import MESSAGES
 from rehber.server.app import build_services, create_app
@@ -149,6 +152,57 @@ def test_settings_from_the_environment() -> None:
     )
     assert (settings.rate_limit, settings.rate_limit_burst, settings.body_timeout) == (2.5, 10, 0)
     assert Settings.from_env({}).body_timeout == 60.0
+
+
+# -- a body that never arrives, in process -----------------------------------------------
+
+
+def _stalled_body_response(app: ASGIApp) -> tuple[int, dict[bytes, bytes], bytes]:
+    """Call ``app`` with a body whose first piece arrives and whose rest never does."""
+    sent: list[Message] = []
+
+    async def call() -> None:
+        pieces: list[Message] = [{"type": "http.request", "body": b"{", "more_body": True}]
+        never = asyncio.Event()
+
+        async def receive() -> Message:
+            if pieces:
+                return pieces.pop()
+            await never.wait()  # the client stalls: only the body deadline ends this
+            raise AssertionError("unreachable")
+
+        async def send(message: Message) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/v1/get-groups/json",
+            "headers": [(b"content-length", b"100")],
+            "client": ("127.0.0.1", 5000),
+        }
+        await asyncio.wait_for(app(scope, receive, send), timeout=30)
+
+    asyncio.run(call())
+    start, body = sent
+    return start["status"], dict(start["headers"]), body["body"]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"rate_limit": 100.0}, {"emulator": True}],
+    ids=["vendor API", "rate limited", "emulator"],
+)
+def test_a_stalled_body_is_cut_off_whoever_reads_it_first(
+    sqlite_database: Database, options: dict[str, Any]
+) -> None:
+    """The rate limiter and the emulator read bodies before the vendor API: the body deadline
+    must hold for their reads too."""
+    services = build_services(sqlite_database.settings(body_timeout=0.2, **options))
+    status, headers, body = _stalled_body_response(create_app(services=services))
+    services.store.dispose()
+    assert envelope_code("json", status, body) == 400
+    assert headers[b"connection"] == b"close"
 
 
 # -- real sockets ---------------------------------------------------------------------------

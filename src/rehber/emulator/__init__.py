@@ -19,12 +19,16 @@ from rehber.emulator.state import Emulator
 
 if TYPE_CHECKING:
     from rehber.server.app import Services
+    from rehber.server.body import BodyReader
 
 __all__ = ["Emulator", "install"]
 
 
-def install(services: Services, vendor_api: ASGIApp) -> tuple[ASGIApp, list[BaseRoute], Emulator]:
-    """The wrapped vendor API, the control routes to mount, and the emulator behind both."""
+def install(
+    services: Services, vendor_api: ASGIApp, bodies: BodyReader
+) -> tuple[ASGIApp, list[BaseRoute], Emulator]:
+    """The wrapped vendor API, the control routes to mount, and the emulator behind both.
+    ``bodies`` reads request bodies for the journal, within the vendor API's limits."""
     emulator = Emulator(services.store, services.accounts, id_start=services.settings.id_start)
     emulator.apply_id_start()
     wrapped = EmulatorMiddleware(
@@ -32,7 +36,7 @@ def install(services: Services, vendor_api: ASGIApp) -> tuple[ASGIApp, list[Base
         services.accounts,
         emulator.journal,
         emulator.faults,
-        services.settings.max_body_bytes,
+        bodies,
     )
     control = control_app(emulator, services.settings.max_body_bytes)
     return wrapped, [Mount("/_rehber", app=control)], emulator

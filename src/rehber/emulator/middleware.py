@@ -1,9 +1,10 @@
 """The emulator's wrapper around the vendor API: journal every ``/v1`` call, apply faults.
 
 Installed only by ``--emulator`` (``RehberApp.vendor_api`` is replaced by this wrapper), so a
-server without it runs exactly the code it ran before. The wrapper reads the request body once,
-finds the account the body authenticates as (a fault bound to an account must never fire for
-another one), decides the fault, then replays the same body to the vendor API.
+server without it runs exactly the code it ran before. The wrapper reads the request body once
+(with the vendor API's own ``BodyReader``, so within the same limits), finds the account the
+body authenticates as (a fault bound to an account must never fire for another one), decides
+the fault, then replays the same body to the vendor API.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rehber.codes import ServiceError
 from rehber.emulator.faults import Effect, FaultBook
 from rehber.emulator.journal import Entry, Journal, clip
 from rehber.emulator.masking import mask_body
+from rehber.server.body import CLOSE, BodyReader, replaying
 from rehber.server.v1 import route
 from rehber.service.accounts import AccountService
 
@@ -50,18 +52,19 @@ class EmulatorMiddleware:
         accounts: AccountService,
         journal: Journal,
         faults: FaultBook,
-        max_body_bytes: int,
+        bodies: BodyReader,
     ) -> None:
         self.app = app
         self.accounts = accounts
         self.journal = journal
         self.faults = faults
-        self.max_body_bytes = max_body_bytes
+        self.bodies = bodies
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         action, fmt = route(scope["path"])
-        body, replay = await _buffer(scope, receive, self.max_body_bytes)
+        read = await self.bodies.read(scope, receive)
+        body = read or b""
         key, hash_value, account_id = await self._account(fmt, body)
         effect = None
         if action is not None and scope["method"] == "POST":
@@ -70,8 +73,10 @@ class EmulatorMiddleware:
             await asyncio.sleep(effect.latency_ms / 1000)
         if effect is not None and effect.code is not None:
             captured = _error(fmt, effect.code)  # the vendor API never sees it: no change
+            if read is None:
+                captured.headers.append(CLOSE)
         else:
-            captured = await _capture(self.app, scope, replay)
+            captured = await _capture(self.app, scope, replaying(read, receive))
         if effect is not None:
             captured = _truncated(captured, effect)
         await send(
@@ -116,30 +121,6 @@ def _credentials(fmt: wire.Format, body: bytes) -> wire.Credentials:
 
 def _text(body: bytes) -> str:
     return body.decode("utf-8", errors="replace")
-
-
-async def _buffer(scope: Scope, receive: Receive, limit: int) -> tuple[bytes, Receive]:
-    """Read the body (stopping past ``limit``: the vendor API answers 400 for that) and a
-    ``receive`` that hands the same messages to the vendor API, then the rest of the stream."""
-    messages: list[Message] = []
-    size = 0
-    declared = dict(scope.get("headers", ())).get(b"content-length", b"")
-    more = not (declared.isdigit() and int(declared) > limit)
-    while more:
-        message = await receive()
-        messages.append(message)
-        size += len(message.get("body", b""))
-        more = message["type"] == "http.request" and message.get("more_body", False)
-        more = more and size <= limit
-    body = b"".join(m.get("body", b"") for m in messages)
-    pending = iter(messages)
-
-    async def replay() -> Message:
-        for message in pending:
-            return message
-        return await receive()
-
-    return body, replay
 
 
 async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Captured:

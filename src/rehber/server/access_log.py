@@ -1,28 +1,29 @@
 """One log line per request: time, method, path, status, milliseconds. Never bodies, so never
 credentials (they travel in request bodies).
 
-Lines are buffered and written in batches (at most half a second late, and at exit): a write
-and flush per request would cost more than serving a point read.
+A request only notes its entry (a tuple); entries are formatted and written in batches (at most
+half a second late, and at exit). A write and flush per request, or even formatting the line
+while the request is answered, would cost a large part of serving a point read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import atexit
-import functools
 import sys
-import threading
 import time
 from typing import TextIO
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FLUSH_AFTER_SECONDS = 0.5
-FLUSH_AT_LINES = 512
+FLUSH_AT_ENTRIES = 512
 
+# wall-clock time at the end, seconds taken, method, path, status
+Entry = tuple[float, float, str, str, int]
 
-# Buffers holding unwritten lines, kept alive until written (at the latest, at exit).
-_PENDING: set[LineBuffer] = set()
+# Buffers holding unwritten entries, kept alive until written (at the latest, at exit).
+_PENDING: set[EntryBuffer] = set()
 
 
 @atexit.register
@@ -31,52 +32,59 @@ def _flush_all() -> None:
         buffer.flush()
 
 
-class LineBuffer:
-    """Collects lines and writes them to ``stream`` (default: the current stderr) in batches."""
+class EntryBuffer:
+    """Collects entries and writes them as lines to ``stream`` (default: the current stderr).
+
+    Entries are added on the event loop only; ``flush`` may also run at exit. Swapping the
+    list is one atomic step, so an entry is written exactly once without a lock.
+    """
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream
-        self.lines: list[str] = []
-        self.lock = threading.Lock()
+        self.entries: list[Entry] = []
         self.scheduled = False
 
-    def add(self, line: str) -> None:
-        with self.lock:
-            self.lines.append(line)
-            full = len(self.lines) >= FLUSH_AT_LINES
-            _PENDING.add(self)
-        if full:
+    def add(self, entry: Entry) -> None:
+        self.entries.append(entry)
+        if len(self.entries) >= FLUSH_AT_ENTRIES:
             self.flush()
         elif not self.scheduled:
             self.scheduled = True
+            _PENDING.add(self)
             try:
                 asyncio.get_running_loop().call_later(FLUSH_AFTER_SECONDS, self.flush)
             except RuntimeError:  # no loop (called from a thread): write now
                 self.flush()
 
     def flush(self) -> None:
-        with self.lock:
-            lines, self.lines = self.lines, []
-            self.scheduled = False
-            _PENDING.discard(self)
-        if lines:
+        entries, self.entries = self.entries, []
+        self.scheduled = False
+        _PENDING.discard(self)
+        if entries:
             stream = self.stream or sys.stderr
-            stream.write("\n".join(lines) + "\n")
+            stream.write(format_entries(entries))
             stream.flush()
 
 
-@functools.lru_cache(maxsize=2)
-def _second(epoch_second: int) -> str:
-    """The local date and time of a second: formatted once, not once per request."""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch_second))
+def format_entries(entries: list[Entry]) -> str:
+    """``2026-11-23 14:18:42.832 POST /v1/get-contact/json 200 1.2ms`` per entry, local time."""
+    lines = []
+    second, stamp = -1, ""
+    for now, seconds, method, path, status in entries:
+        if int(now) != second:
+            second = int(now)
+            stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
+        millis = int((now - second) * 1000)
+        lines.append(f"{stamp}.{millis:03d} {method} {path} {status} {seconds * 1000:.1f}ms\n")
+    return "".join(lines)
 
 
 class AccessLog:
-    """ASGI middleware writing one line per HTTP request."""
+    """ASGI middleware noting one entry per HTTP request."""
 
     def __init__(self, app: ASGIApp, stream: TextIO | None = None) -> None:
         self.app = app
-        self.buffer = LineBuffer(stream)
+        self.buffer = EntryBuffer(stream)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -97,11 +105,8 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            elapsed = (time.perf_counter() - started) * 1000
-            now = time.time()
             self.buffer.add(
-                f"{_second(int(now))}.{int(now * 1000) % 1000:03d} {scope['method']} "
-                f"{scope['path']} {status} {elapsed:.1f}ms"
+                (time.time(), time.perf_counter() - started, scope["method"], scope["path"], status)
             )
 
     def _flushing_on_shutdown(self, receive: Receive) -> Receive:

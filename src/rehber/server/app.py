@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from rehber import wire
 from rehber.codes import Code
 from rehber.server.access_log import AccessLog
+from rehber.server.body import BodyReader
 from rehber.server.limits import protect
 from rehber.server.openapi import openapi_document
 from rehber.server.settings import Settings
@@ -44,17 +45,22 @@ class RehberApp:
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        settings = services.settings
+        # One reader for every body this app reads: the limits hold whoever reads first.
+        bodies = BodyReader(settings.max_body_bytes, settings.body_timeout)
         self.vendor_api: ASGIApp = VendorApi(
-            services.store, services.accounts, services.backend, services.settings.max_body_bytes
+            services.store, services.accounts, services.backend, bodies
         )
         extra_routes: list[BaseRoute] = []
         self.emulator: Emulator | None = None
         if services.settings.emulator:  # journal, faults, /_rehber/ control: docs/testing.md
             from rehber.emulator import install
 
-            self.vendor_api, extra_routes, self.emulator = install(services, self.vendor_api)
-        # Rate limit and slow-client guard, outermost, only as configured (server/limits.py).
-        self.vendor_api = protect(self.vendor_api, services.settings)
+            self.vendor_api, extra_routes, self.emulator = install(
+                services, self.vendor_api, bodies
+            )
+        # The per-key rate limit, outermost, only when configured (server/limits.py).
+        self.vendor_api = protect(self.vendor_api, settings, bodies)
         self.extensions = _extension_app(services, extra_routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -18,6 +18,7 @@ from starlette.types import Receive, Scope, Send
 
 from rehber import wire
 from rehber.codes import Code, ServiceError
+from rehber.server.body import CLOSE, BodyReader
 from rehber.service.accounts import AccountService
 from rehber.service.backend import Backend
 from rehber.storage.store import Store
@@ -43,49 +44,27 @@ def route(path: str) -> tuple[Action | None, wire.Format]:
     return ACTIONS.get(trimmed[len("/v1/") :]), fmt
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
-async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
-    """The request body, refusing (without reading it all) anything over ``limit`` bytes."""
-    for name, value in scope.get("headers", ()):
-        if name == b"content-length" and value.isdigit() and int(value) > limit:
-            raise BodyTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise BodyTooLarge
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        more = message.get("more_body", False)
-    return b"".join(chunks)
-
-
 class VendorApi:
     """ASGI app for ``/v1/...``."""
 
     def __init__(
-        self, store: Store, accounts: AccountService, backend: Backend, max_body_bytes: int
+        self, store: Store, accounts: AccountService, backend: Backend, bodies: BodyReader
     ) -> None:
         self.store = store
         self.accounts = accounts
         self.backend = backend
-        self.max_body_bytes = max_body_bytes
+        self.bodies = bodies
         self.batcher = WriteBatcher(store) if store.dialect == "sqlite" else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         action, fmt = route(scope["path"])
+        body = None
         try:
             if action is None or scope["method"] != "POST":
                 raise ServiceError(Code.NOT_FOUND)
-            body = await self._body(scope, receive)
+            body = await self.bodies.read(scope, receive)
+            if body is None:
+                raise ServiceError(Code.BAD_REQUEST, "body too large, too slow or cut off")
             status, payload = 200, await self._serve(action, fmt, body)
         except ServiceError as exc:
             status, payload = exc.code, wire.encode_error(fmt, exc.code)
@@ -98,14 +77,10 @@ class VendorApi:
             status = Code.SERVICE_UNAVAILABLE
             payload = wire.encode_error(fmt, status)
         headers = [*_CONTENT_TYPES[fmt], (b"content-length", str(len(payload)).encode())]
+        if body is None:  # answered without the whole body: body.py says why this closes
+            headers.append(CLOSE)
         await send({"type": "http.response.start", "status": int(status), "headers": headers})
         await send({"type": "http.response.body", "body": payload})
-
-    async def _body(self, scope: Scope, receive: Receive) -> bytes:
-        try:
-            return await read_body(scope, receive, self.max_body_bytes)
-        except BodyTooLarge:
-            raise ServiceError(Code.BAD_REQUEST, "body too large") from None
 
     async def _serve(self, action: Action, fmt: wire.Format, body: bytes) -> bytes:
         # Most requests are a few indexed lookups on SQLite or one short round trip on
