@@ -26,7 +26,11 @@ class BodyReader:
     def __init__(self, max_bytes: int, timeout: float) -> None:
         self.max_bytes = max_bytes
         self.timeout = timeout
-        self.deadlines = Deadlines(min(1.0, timeout)) if timeout > 0 else None
+        # Tasks reading a body, by deadline; those the sweep interrupted.
+        self.deadlines: Deadlines[asyncio.Task[object]] | None = None
+        if timeout > 0:
+            self.deadlines = Deadlines(min(1.0, timeout), self._time_out)
+        self.timed_out: set[asyncio.Task[object]] = set()
 
     async def read(self, scope: Scope, receive: Receive) -> bytes | None:
         """The whole body; ``None`` when it is larger than the limit (refused from its
@@ -37,17 +41,25 @@ class BodyReader:
         if self.deadlines is None:
             return await self._receive_all(receive)
         loop = asyncio.get_running_loop()
-        reading = _Reading(loop.time() + self.timeout, asyncio.current_task(loop))
-        self.deadlines.watch(reading, loop)
+        task = asyncio.current_task(loop)
+        if task is None:  # not in a task: nothing to interrupt (never so under a server)
+            return await self._receive_all(receive)
+        self.deadlines.watch(task, loop.time() + self.timeout, loop)
         try:
             return await self._receive_all(receive)
         except asyncio.CancelledError:
-            # Cancelled by the sweeper (and by nothing else): the body took too long.
-            if reading.timed_out and reading.task is not None and reading.task.uncancel() == 0:
-                return None
+            # Cancelled by the sweep (unless the server cancelled it too): the body took too long.
+            if task in self.timed_out:
+                self.timed_out.discard(task)
+                if task.uncancel() == 0:
+                    return None
             raise
         finally:
-            self.deadlines.forget(reading)
+            self.deadlines.forget(task)
+
+    def _time_out(self, task: asyncio.Task[object]) -> None:
+        self.timed_out.add(task)
+        task.cancel()
 
     async def _receive_all(self, receive: Receive) -> bytes | None:
         message = await receive()
@@ -69,25 +81,6 @@ class BodyReader:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
-
-
-class _Reading:
-    """One body being read: the task to interrupt when its deadline passes."""
-
-    __slots__ = ("deadline", "task", "timed_out")
-
-    def __init__(self, deadline: float, task: asyncio.Task[object] | None) -> None:
-        self.deadline = deadline
-        self.task = task
-        self.timed_out = False
-
-    def overdue(self, now: float) -> bool:
-        return self.deadline <= now
-
-    def expire(self) -> None:
-        self.timed_out = True
-        if self.task is not None:
-            self.task.cancel()
 
 
 def replaying(body: bytes | None, receive: Receive) -> Receive:

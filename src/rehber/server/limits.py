@@ -34,7 +34,6 @@ import math
 import os
 import time
 from collections.abc import Callable
-from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -194,10 +193,10 @@ def header_timeout() -> float:
 
 
 @functools.cache
-def _head_deadlines() -> Deadlines:
+def _head_deadlines() -> Deadlines[GuardedHttpToolsProtocol]:
     """This process's request-head deadlines (made on first use: ``header_timeout`` is set
     by ``rehber serve`` after this module is imported)."""
-    return Deadlines(min(1.0, header_timeout()))
+    return Deadlines(min(1.0, header_timeout()), GuardedHttpToolsProtocol.expire)
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
@@ -208,16 +207,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     stops when a head is complete (the body then has its own deadline, ``body.BodyReader``).
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._head_due: float | None = None
-
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._await_head()
 
     def on_headers_complete(self) -> None:
-        self._head_due = None
+        _head_deadlines().forget(self)
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:
@@ -227,21 +222,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self._await_head()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._head_due = None
         _head_deadlines().forget(self)
         super().connection_lost(exc)
 
-    def overdue(self, now: float) -> bool:
-        return self._head_due is not None and self._head_due <= now
-
     def expire(self) -> None:
         """The head took too long: close the connection."""
-        self._head_due = None
         if not self.transport.is_closing():
             self.transport.close()
 
     def _await_head(self) -> None:
         seconds = header_timeout()
         if seconds > 0:
-            self._head_due = self.loop.time() + seconds
-            _head_deadlines().watch(self, self.loop)
+            _head_deadlines().watch(self, self.loop.time() + seconds, self.loop)

@@ -35,6 +35,10 @@ _CONTENT_TYPES = {
 
 def route(path: str) -> tuple[Action | None, wire.Format]:
     """The action and format a path names; format is JSON iff the path ends in ``/json``."""
+    return _ROUTES.get(path) or _route(path)
+
+
+def _route(path: str) -> tuple[Action | None, wire.Format]:
     trimmed = path.rstrip("/")
     fmt: wire.Format = "json" if trimmed.endswith("/json") else "xml"
     if fmt == "json":
@@ -42,6 +46,14 @@ def route(path: str) -> tuple[Action | None, wire.Format]:
     if not trimmed.startswith("/v1/"):
         return None, fmt
     return ACTIONS.get(trimmed[len("/v1/") :]), fmt
+
+
+# The paths clients use, routed once: a dictionary lookup per request instead of the above.
+_ROUTES = {
+    path: _route(path)
+    for name in ACTIONS
+    for path in (f"/v1/{name}", f"/v1/{name}/", f"/v1/{name}/json", f"/v1/{name}/json/")
+}
 
 
 class VendorApi:

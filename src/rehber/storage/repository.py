@@ -101,16 +101,18 @@ def _group(row: Sequence[Any]) -> Group:
 
 
 def _contact(row: Sequence[Any]) -> Contact:
-    fields = sorted(orjson.loads(row[5])) if row[5] else ()
-    groups = sorted(map(int, row[6].split(","))) if row[6] else ()
+    contact_id, name, surname, email, gsm, fields, groups = row
     return Contact(
-        id=row[0],
-        name=row[1],
-        surname=row[2],
-        email=row[3],
-        gsm=row[4],
-        custom_fields=tuple(FieldValue(f, v) for f, v in fields),
-        groups=tuple(groups),
+        contact_id,
+        name,
+        surname,
+        email,
+        gsm,
+        # No custom fields: "[]" from either database (json_group_array, coalesce).
+        tuple(FieldValue(f, v) for f, v in sorted(orjson.loads(fields)))
+        if fields and fields != "[]"
+        else (),
+        tuple(sorted(map(int, groups.split(",")))) if groups else (),
     )
 
 
