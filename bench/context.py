@@ -45,10 +45,10 @@ class Bench:
     def note_rss(self, name: str, mb: float) -> None:
         self.server_rss[name] = mb
 
-    def time_left(self, keep: float) -> float:
+    def time_left(self, keep: float, at_least: float = 30.0) -> float:
         """Seconds of the run's budget left after keeping ``keep`` for what comes later (at
-        least 30, so a late scenario still measures something)."""
-        return max(30.0, self.opts.budget - (time.monotonic() - self.started) - keep)
+        least ``at_least``, so a late scenario still measures what it must)."""
+        return max(at_least, self.opts.budget - (time.monotonic() - self.started) - keep)
 
     # -- floors, measured when asked for ---------------------------------------------------
 

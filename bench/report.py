@@ -165,9 +165,10 @@ def sentence(row: Row) -> str:
         text += f" against {floor} for {versus}, {ratio_text(row)}"
     if row.target is None:
         return text + " (for information; no target)."
+    if row.problem:  # the figure does not count, whatever it is
+        return text + f"; does not count for the target {row.target.text}: {row.problem}."
     verdict = "meets" if row.passed else "misses"
-    text += f"; {verdict} the target {row.target.text}"
-    return text + (f", but {row.problem}." if row.problem else ".")
+    return text + f"; {verdict} the target {row.target.text}."
 
 
 def text_table(rows: Sequence[Row], note_width: int = 60) -> str:
