@@ -62,3 +62,12 @@ def test_email_fast_path_matches_email_validator(local: str, domain: str) -> Non
 
 def test_search_text_forms_of_a_turkish_number() -> None:
     assert text.search_text("Ayşe", "", "", "+905321234567").endswith("+905321234567\n05321234567")
+
+
+_I_FAMILY = str.maketrans({"İ": "i", "I": "i", "ı": "i"})
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aAiIİıöÖçÇşŞğĞüÜ σΣςẞß\n") | st.characters()))
+def test_fold_is_the_i_family_in_one_bucket_then_lower_case(value: str) -> None:
+    assert text.fold(value) == value.translate(_I_FAMILY).lower()
