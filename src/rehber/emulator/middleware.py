@@ -22,16 +22,12 @@ from rehber.codes import ServiceError
 from rehber.emulator.faults import Effect, FaultBook
 from rehber.emulator.journal import Entry, Journal, clip
 from rehber.emulator.masking import mask_body
-from rehber.server.body import CLOSE, BodyReader, replaying
-from rehber.server.v1 import route
+from rehber.server.body import BodyReader, replaying
+from rehber.server.v1 import envelope_headers, route
 from rehber.service.accounts import AccountService
 
 # Bodies larger than this are parsed for their credentials off the event loop.
 _PARSE_INLINE_BYTES = 64 * 1024
-_CONTENT_TYPES = {
-    "xml": [(b"content-type", b"application/xml; charset=utf-8")],
-    "json": [(b"content-type", b"application/json")],
-}
 
 
 @dataclass(slots=True)
@@ -72,9 +68,8 @@ class EmulatorMiddleware:
         if effect is not None and effect.latency_ms:
             await asyncio.sleep(effect.latency_ms / 1000)
         if effect is not None and effect.code is not None:
-            captured = _error(fmt, effect.code)  # the vendor API never sees it: no change
-            if read is None:
-                captured.headers.append(CLOSE)
+            # The vendor API never sees it: no change.
+            captured = _error(fmt, effect.code, body_read=read is not None)
         else:
             captured = await _capture(self.app, scope, replaying(read, receive))
         if effect is not None:
@@ -139,9 +134,9 @@ async def _capture(app: ASGIApp, scope: Scope, receive: Receive) -> Captured:
     return captured
 
 
-def _error(fmt: wire.Format, code: int) -> Captured:
+def _error(fmt: wire.Format, code: int, *, body_read: bool) -> Captured:
     payload = wire.encode_error(fmt, code)
-    return Captured(code, _with_length(_CONTENT_TYPES[fmt], payload), payload)
+    return Captured(code, envelope_headers(fmt, payload, body_read=body_read), payload)
 
 
 def _truncated(captured: Captured, effect: Effect) -> Captured:

@@ -41,15 +41,11 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from rehber import wire
 from rehber.codes import Code
-from rehber.server.body import CLOSE, BodyReader, replaying
+from rehber.server.body import BodyReader, replaying
 from rehber.server.deadlines import Deadlines
 from rehber.server.settings import DEFAULT_HEADER_TIMEOUT, Settings
-from rehber.server.v1 import route
+from rehber.server.v1 import envelope_headers, route
 
-_CONTENT_TYPES = {
-    "xml": (b"content-type", b"application/xml; charset=utf-8"),
-    "json": (b"content-type", b"application/json"),
-}
 # Bodies larger than this are parsed for their key in a worker thread, off the event loop.
 _PARSE_IN_THREAD_BYTES = 64 * 1024
 # Upper bound on remembered buckets; the fullest are forgotten first.
@@ -131,7 +127,7 @@ class RateLimit:
         identity = await self._identity(scope, fmt, body)
         wait = self.buckets.take(identity)
         if wait > 0:
-            await _too_many_requests(fmt, wait, send, close=body is None)
+            await _too_many_requests(fmt, wait, send, body_read=body is not None)
             return
         status = 0
 
@@ -167,15 +163,10 @@ def _presented_key(fmt: wire.Format, body: bytes) -> str:
         return ""
 
 
-async def _too_many_requests(fmt: wire.Format, wait: float, send: Send, *, close: bool) -> None:
+async def _too_many_requests(fmt: wire.Format, wait: float, send: Send, *, body_read: bool) -> None:
     payload = wire.encode_error(fmt, Code.TOO_MANY_REQUESTS)
-    headers = [
-        _CONTENT_TYPES[fmt],
-        (b"content-length", str(len(payload)).encode()),
-        (b"retry-after", str(max(1, math.ceil(wait))).encode()),
-    ]
-    if close:  # answered without the whole body (body.py)
-        headers.append(CLOSE)
+    headers = envelope_headers(fmt, payload, body_read=body_read)
+    headers.append((b"retry-after", str(max(1, math.ceil(wait))).encode()))
     await send({"type": "http.response.start", "status": 429, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 

@@ -28,9 +28,20 @@ from rehber.wire.actions import ACTIONS, Action
 logger = logging.getLogger("rehber.server")
 
 _CONTENT_TYPES = {
-    "xml": [(b"content-type", b"application/xml; charset=utf-8")],
-    "json": [(b"content-type", b"application/json")],
+    "xml": (b"content-type", b"application/xml; charset=utf-8"),
+    "json": (b"content-type", b"application/json"),
 }
+
+
+def envelope_headers(
+    fmt: wire.Format, payload: bytes, *, body_read: bool
+) -> list[tuple[bytes, bytes]]:
+    """The headers of an answer in the vendor envelope. An answer given without the whole
+    request body read closes the connection (body.py says why)."""
+    headers = [_CONTENT_TYPES[fmt], (b"content-length", str(len(payload)).encode())]
+    if not body_read:
+        headers.append(CLOSE)
+    return headers
 
 
 def route(path: str) -> tuple[Action | None, wire.Format]:
@@ -88,9 +99,7 @@ class VendorApi:
             logger.exception("unexpected error")
             status = Code.SERVICE_UNAVAILABLE
             payload = wire.encode_error(fmt, status)
-        headers = [*_CONTENT_TYPES[fmt], (b"content-length", str(len(payload)).encode())]
-        if body is None:  # answered without the whole body: body.py says why this closes
-            headers.append(CLOSE)
+        headers = envelope_headers(fmt, payload, body_read=body is not None)
         await send({"type": "http.response.start", "status": int(status), "headers": headers})
         await send({"type": "http.response.body", "body": payload})
 
