@@ -688,7 +688,7 @@ class Repository:
         if last is None:
             return 0
         # The text goes from table to index inside SQLite: one statement, no row through
-        # Python (and the GIL given up once, see sql._json_insert).
+        # Python (and the GIL given up once, see sql._values_insert).
         batch = "search_pending = 1 AND id <= :last"
         self.sql.run(
             "INSERT INTO contacts_fts (rowid, search_text) "

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
-
-import orjson
 
 from rehber.storage.statistics import InsertTally
 
@@ -48,22 +47,46 @@ def _json_array(values: Any) -> str:
     return json.dumps(items)
 
 
-@lru_cache(maxsize=64)
-def _json_insert(table: str, names: str, width: int) -> str:
-    """SQLite: insert every row of one JSON array of rows in ONE statement.
+# Rows per multi-row INSERT on SQLite: a power of two, so any count splits into a few
+# statement shapes (full chunks, then the binary digits of the rest) that the driver's
+# statement cache keeps prepared.
+_MAX_CHUNK = 512
 
-    ``executemany`` steps once per row and the driver gives the GIL up and takes it back
-    around every step; whenever another thread runs Python (the event loop serving reads)
-    taking it back waits for a switch interval, so a 1,000-row insert took a second instead
-    of 25 ms. One statement gives the GIL up once, for the whole batch, at the same speed.
+
+@lru_cache(maxsize=128)
+def _values_insert(table: str, names: str, width: int, count: int) -> str:
+    """SQLite: ``INSERT ... VALUES (?, ...), (?, ...), ...`` for ``count`` rows.
+
+    One statement per chunk instead of ``executemany``: the driver steps once per row and
+    gives the GIL up and takes it back around every step; whenever another thread runs
+    Python (the event loop serving reads) taking it back waits for a switch interval, so a
+    1,000-row insert took a second instead of 25 ms. A multi-row VALUES gives the GIL up once
+    per chunk and binds plain parameters: 2.3 times faster per row than extracting the rows
+    from one JSON array with ``json_each``/``json_extract``.
     """
-    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(width))
-    return f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(:rows)"
+    row = "(" + ", ".join("?" * width) + ")"
+    return f"INSERT INTO {table} ({names}) VALUES " + ", ".join([row] * count)
 
 
-def _json_rows(rows: Sequence[Sequence[Any]]) -> str:
-    # TEXT, not bytes: SQLite reads a BLOB argument of json_each as its binary JSONB format.
-    return orjson.dumps(rows).decode()
+def _chunk_sizes(count: int, largest: int) -> list[int]:
+    """``count`` as ``largest``-row chunks and then powers of two (``largest`` is one too)."""
+    full, rest = divmod(count, largest)
+    sizes = [largest] * full
+    size = largest // 2
+    while rest:
+        if rest >= size:
+            sizes.append(size)
+            rest -= size
+        size //= 2
+    return sizes
+
+
+def _largest_chunk(limit: int, width: int) -> int:
+    """The largest power of two <= ``_MAX_CHUNK`` whose rows fit SQLite's parameter limit."""
+    chunk = _MAX_CHUNK
+    while chunk > 1 and chunk * width > limit:
+        chunk //= 2
+    return chunk
 
 
 class Sql:
@@ -118,6 +141,16 @@ class Sql:
         finally:
             cursor.close()
 
+    def _insert_values(
+        self, table: str, names: str, width: int, rows: Sequence[Sequence[Any]]
+    ) -> None:
+        limit = self.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        first = 0
+        for size in _chunk_sizes(len(rows), _largest_chunk(limit, width)):
+            flat = [value for row in rows[first : first + size] for value in row]
+            self.connection.execute(_values_insert(table, names, width, size), flat)
+            first += size
+
     def insert_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
     ) -> None:
@@ -128,11 +161,7 @@ class Sql:
             self.tally.add(len(rows))
         names = ", ".join(columns)
         if self._sqlite:
-            if len(rows) == 1:  # one row (add-contact): plain VALUES, half the cost of JSON
-                marks = ", ".join("?" * len(columns))
-                self.connection.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows[0])
-                return
-            self.run(_json_insert(table, names, len(columns)), {"rows": _json_rows(rows)})
+            self._insert_values(table, names, len(columns), rows)
             return
         cursor = self.connection.cursor()
         try:
