@@ -31,6 +31,30 @@ def test_turkish_fast_path_matches_phonenumbers(national: str, spelling: str) ->
     assert _outcome(text.normalize_gsm, raw) == _outcome(text._normalize_gsm, raw)
 
 
+# Arabic-Indic, Extended Arabic-Indic and fullwidth digits: phonenumbers reads them as 0-9.
+_OTHER_DIGITS = ("\u0660", "\u06f0", "\uff10")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    national=st.from_regex(r"5[0-9]{9}", fullmatch=True),
+    spelling=spellings,
+    where=st.integers(1, 9),
+    script=st.sampled_from(_OTHER_DIGITS),
+)
+def test_other_scripts_digits_get_the_library_answer(
+    national: str, spelling: str, where: int, script: str
+) -> None:
+    digit = chr(ord(script) + int(national[where]))
+    national = national[:where] + digit + national[where + 1 :]
+    raw = spelling.format(
+        n=national, a=national[:3], b=national[3:6], c=national[6:8], d=national[8:]
+    )
+    outcome = _outcome(text.normalize_gsm, raw)
+    assert outcome == _outcome(text._normalize_gsm, raw)
+    assert outcome.isascii()  # stored numbers are ASCII, whatever digits came in
+
+
 @pytest.mark.parametrize("raw", ["+14155552671", "+447911123456", "0212 123 45 67", "12345", "abc"])
 def test_other_numbers_take_the_library_path(raw: str) -> None:
     assert _outcome(text.normalize_gsm, raw) == _outcome(text._normalize_gsm, raw)

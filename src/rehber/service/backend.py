@@ -33,9 +33,10 @@ MAX_SEARCH_KEY = 1024
 MAX_OFFSET = 2**62
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CleanContact:
-    """A contact's values after validation, ready to store."""
+    """A contact's values after validation, ready to store (read-only by convention, not
+    ``frozen``, for the reason given at ``ContactRow``)."""
 
     row: ContactRow
     fields: dict[int, str]
@@ -128,8 +129,8 @@ def clean_contact(fields: c.ContactFields, base: ContactRow | None = None) -> Cl
     email = clean_email(email_raw)
     gsm = normalize_gsm(gsm_raw)
     row = ContactRow(name, surname, email, gsm, search_text(name, surname, email, gsm))
-    values = _valid_field_values(fields.custom_fields or ())
-    return CleanContact(row=row, fields=values, groups=_unique(fields.groups))
+    values = _valid_field_values(fields.custom_fields) if fields.custom_fields else {}
+    return CleanContact(row, values, _unique(fields.groups))
 
 
 def _unique(ids: Sequence[int] | None) -> tuple[int, ...] | None:

@@ -76,16 +76,20 @@ def clean_field_value(value: str) -> str:
 
 # Turkish mobile numbers in their usual spellings take a fast path: the national number is
 # checked against phonenumbers' own TR mobile pattern, so the answer is the library's answer.
-def _mobile_pattern(region: str) -> re.Pattern[str]:
+def _mobile_pattern(region: str) -> str:
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     pattern = metadata.mobile.national_number_pattern if metadata and metadata.mobile else None
     if not pattern:
         raise RuntimeError(f"phonenumbers has no mobile pattern for {region}")
-    return re.compile(pattern)
+    return str(pattern)
 
 
-_TR_MOBILE = _mobile_pattern(DEFAULT_REGION)
-_TR_SPELLING = re.compile(r"(?:\+90|90|0)?(5\d{9})")
+# An optional international or trunk prefix, then ten digits starting with 5 that the library
+# calls a mobile number. ASCII: ``\d`` would accept other scripts' digits, which phonenumbers
+# reads as their ASCII values; those numbers take the library's path.
+_TR_SPELLED_MOBILE = re.compile(
+    rf"(?:\+90|90|0)?(?=5\d{{9}}\Z)({_mobile_pattern(DEFAULT_REGION)})", re.ASCII
+)
 _SEPARATORS = re.compile(r"[\s().-]")
 
 
@@ -94,8 +98,11 @@ def normalize_gsm(value: str | None) -> str:
     raw = (value or "").strip()
     if not raw:
         return ""
-    spelled = _TR_SPELLING.fullmatch(_SEPARATORS.sub("", raw))
-    if spelled and _TR_MOBILE.fullmatch(spelled.group(1)):
+    # Spaces are the usual separators: one replace is far cheaper than the separator regex.
+    spelled = _TR_SPELLED_MOBILE.fullmatch(raw.replace(" ", "")) or _TR_SPELLED_MOBILE.fullmatch(
+        _SEPARATORS.sub("", raw)
+    )
+    if spelled:
         return "+90" + spelled.group(1)
     return _normalize_gsm(raw)
 
