@@ -1,4 +1,4 @@
-"""The SQLite background search indexer drains the backlog once writes pause."""
+"""The background search indexer drains the backlog once writes pause (both databases)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from tests.conftest import Database
 from tests.support.api import Api
 
 
-def test_backlog_is_indexed_in_the_background(sqlite_database: Database) -> None:
-    services = build_services(sqlite_database.settings(background_indexing=True))
+def test_backlog_is_indexed_in_the_background(database: Database) -> None:
+    services = build_services(database.settings(background_indexing=True))
     try:
         created = services.accounts.create_account("indexer").credentials
         with TestClient(create_app(services=services)) as client:

@@ -1,8 +1,9 @@
-"""Background search indexing for SQLite (see migration 0002).
+"""Background search indexing (migrations 0002 and 0004).
 
 New contacts wait in a backlog that searches scan directly; this thread moves them into the
-FTS index once writes have been quiet for a moment, in bounded batches, so a bulk import runs
-at storage speed and the index catches up afterwards. Each batch is one write transaction:
+search index (SQLite: FTS5 trigram; PostgreSQL: pg_trgm GIN) once writes have been quiet for a
+moment, in bounded batches, so a bulk import runs at storage speed and the index catches up
+afterwards. Each batch is one write transaction:
 a crash leaves every contact either indexed or still in the backlog, never half of either.
 """
 

@@ -391,8 +391,8 @@ class Repository:
             new_ids = [
                 given if given is not None else new for given, new in zip(ids, new_ids, strict=True)
             ]
-        # SQLite: new contacts join the search backlog (see migration 0002).
-        pending = 1 if self.dialect == "sqlite" else 0
+        # New contacts join the search backlog (migrations 0002 and 0004).
+        pending = 1
         self.sql.insert_rows(
             "contacts",
             (
@@ -672,6 +672,16 @@ class Repository:
                 "WHERE search_pending = 1 "
                 f"AND account_id = :account AND {like})"
             )
+        elif self.dialect == "postgresql":
+            # The partial trigram index holds the indexed contacts; the backlog is read through
+            # its own partial index. Two arms, each naming its index's predicate: written as
+            # one OR, the planner merges them and scans the table.
+            match = (
+                "c.id IN (SELECT id FROM contacts WHERE search_pending = 0 "
+                f"AND account_id = :account AND {like} "
+                "UNION ALL SELECT id FROM contacts WHERE search_pending = 1 "
+                f"AND account_id = :account AND {like})"
+            )
         else:
             match = f"c.{like}"
         rows = self.sql.rows(
@@ -682,9 +692,19 @@ class Repository:
         return [_contact(r) for r in rows]
 
     def index_pending(self, limit: int) -> int:
-        """Move up to ``limit`` backlog contacts into the SQLite search index; returns how many."""
-        if self.dialect != "sqlite":
-            return 0
+        """Move up to ``limit`` of the oldest backlog contacts into the search index; returns
+        how many."""
+        if self.dialect == "postgresql":
+            # Clearing the flag puts the rows into the partial trigram index. SKIP LOCKED: the
+            # indexers of several workers take disjoint batches, and none waits for a request.
+            # A locking CTE runs once (a locking IN-subquery may be rescanned past its LIMIT).
+            return self.sql.run(
+                "WITH batch AS (SELECT account_id, id FROM contacts WHERE search_pending = 1 "
+                "ORDER BY id LIMIT :n FOR UPDATE SKIP LOCKED) "
+                "UPDATE contacts c SET search_pending = 0 FROM batch "
+                "WHERE c.account_id = batch.account_id AND c.id = batch.id",
+                {"n": limit},
+            )
         last = self.sql.scalar(
             "SELECT max(id) FROM (SELECT id FROM contacts WHERE search_pending = 1 "
             "ORDER BY id LIMIT :n)",

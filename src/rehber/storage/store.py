@@ -10,7 +10,6 @@ from sqlalchemy.engine import Engine
 
 from rehber.storage.anchors import PageAnchors
 from rehber.storage.engine import (
-    SqliteConnections,
     connections_for,
     create_engine,
     run_transaction,
@@ -37,7 +36,7 @@ class Store:
         # (``Repository.changed_credentials``): the key cache of AccountService is valid only
         # while it stands still.
         self.credentials_epoch = 0
-        if background_indexing and isinstance(self.connections, SqliteConnections):
+        if background_indexing:
             self.indexer = SearchIndexer(self.index_pending)
 
     @classmethod
