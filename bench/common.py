@@ -89,10 +89,30 @@ def median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def _postgres_seconds() -> float:
+    """CPU seconds of the PostgreSQL processes on this machine, with the backends they reaped
+    (utime, stime, cutime, cstime): the database under test in the postgres scenarios."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as handle:
+                stat = handle.read()
+        except OSError:  # the process ended meanwhile
+            continue
+        name, _, rest = stat.partition("(")[2].rpartition(")")
+        if name == "postgres":
+            fields = rest.split()
+            total += sum(int(value) for value in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass(frozen=True, slots=True)
 class CpuClock:
-    """CPU seconds spent by the whole machine and by this process with its reaped children
-    (wrk, the servers, npm: everything the bench starts and waits for)."""
+    """CPU seconds spent by the whole machine and by what the bench measures: this process
+    with its reaped children (wrk, the servers, npm: everything the bench starts and waits
+    for) and the PostgreSQL server the postgres scenarios write to."""
 
     machine: float
     ours: float
@@ -105,8 +125,8 @@ class CpuClock:
         busy = sum(fields[:8]) - fields[3] - fields[4]
         times = os.times()
         own = times.user + times.system + times.children_user + times.children_system
-        return cls(busy / os.sysconf("SC_CLK_TCK"), own)
+        return cls(busy / os.sysconf("SC_CLK_TCK"), own + _postgres_seconds())
 
     def others_since(self, start: CpuClock) -> float:
-        """CPU seconds that processes the bench did not start used since ``start``."""
+        """CPU seconds that processes the bench does not measure used since ``start``."""
         return max(0.0, (self.machine - start.machine) - (self.ours - start.ours))
