@@ -49,9 +49,13 @@ class CustomField:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BulkItemResult:
-    """Outcome of one item of add-contacts: ``code`` 200 with the stored id and gsm, or an error."""
+    """Outcome of one item of add-contacts: ``code`` 200 with the stored id and gsm, or an error.
+
+    Not ``frozen``, unlike the other result types: one is built per item of a bulk request
+    (see ``ContactFields``). Treat it as read-only.
+    """
 
     code: int
     id: int | None = None
