@@ -9,6 +9,8 @@ from starlette.testclient import TestClient
 
 from rehber.server.app import build_services, create_app
 from rehber.storage.indexer import QUIET_SECONDS, SearchIndexer
+from rehber.storage.repository import ContactRow
+from rehber.storage.store import Store
 from tests.conftest import Database
 from tests.support.api import Api
 
@@ -78,3 +80,31 @@ def test_a_write_during_the_last_batch_gets_a_round_of_its_own() -> None:
     finally:
         indexer.stop()
     assert len(rounds) == 2
+
+
+def test_indexers_of_two_processes_share_the_backlog(database: Database) -> None:
+    """Each server process runs an indexer; together they index every contact exactly once."""
+    services = build_services(database.settings())
+    other = Store.from_url(database.url, schema=database.schema, background_indexing=False)
+    try:
+        account = services.accounts.create_account("paylaşım").account.id
+        rows = [ContactRow(f"Kişi {i}", "", "", "", f"kişi {i}") for i in range(400)]
+        services.store.write(lambda r: r.insert_contacts(account, rows))
+        counts: list[int] = []
+        start = threading.Barrier(2)
+
+        def drain(store: Store) -> None:
+            start.wait()
+            while indexed := store.index_pending(7):
+                counts.append(indexed)
+
+        workers = [threading.Thread(target=drain, args=(s,)) for s in (services.store, other)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=60)
+        assert sum(counts) == len(rows)
+        assert services.store.search_backlog() == 0
+    finally:
+        other.dispose()
+        services.store.dispose()
