@@ -31,6 +31,7 @@ class Store:
         self._local = threading.local()
         self.anchors = PageAnchors()
         self.tally = InsertTally() if self.dialect == "postgresql" else None
+        self.sequences: dict[str, str] = {}  # id sequence names (Repository._sequence)
         self.indexer: SearchIndexer | None = None
         # Counts the committed writes of this process that changed accounts or keys
         # (``Repository.changed_credentials``): the key cache of AccountService is valid only
@@ -78,7 +79,7 @@ class Store:
 
     def _repository(self, raw: Any, opened: list[Repository] | None = None) -> Repository:
         """A repository on ``raw``; write calls note it in ``opened`` for ``_after_write``."""
-        repo = Repository(raw, self.dialect, self.anchors, self.tally)
+        repo = Repository(raw, self.dialect, self.anchors, self.tally, self.sequences)
         if opened is not None:
             opened.append(repo)
         return repo
