@@ -385,7 +385,8 @@ class Repository:
         """Insert contacts in one batch; returns their new ids in input order.
 
         Ids are reserved first (the write lock is held on SQLite; PostgreSQL hands out sequence
-        values), so the rows go in with one ``executemany`` instead of one round trip each.
+        values), so the rows go in as one batch (``Sql.insert_rows``) instead of one round trip
+        each. New contacts join the search backlog (``search_pending`` 1; migrations 0002, 0004).
         """
         if not rows:
             return []
@@ -394,8 +395,6 @@ class Repository:
             new_ids = [
                 given if given is not None else new for given, new in zip(ids, new_ids, strict=True)
             ]
-        # New contacts join the search backlog (migrations 0002 and 0004).
-        pending = 1
         self.sql.insert_rows(
             "contacts",
             (
@@ -409,7 +408,7 @@ class Repository:
                 "search_pending",
             ),
             [
-                (account_id, new_id, r.name, r.surname, r.email, r.gsm, r.search_text, pending)
+                (account_id, new_id, r.name, r.surname, r.email, r.gsm, r.search_text, 1)
                 for new_id, r in zip(new_ids, rows, strict=True)
             ],
         )
