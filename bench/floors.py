@@ -32,6 +32,7 @@ from bench.server import remove_sqlite
 from rehber.service.text import normalize_gsm, search_text
 from rehber.storage.engine import create_engine
 from rehber.storage.migrate import upgrade
+from rehber.storage.repository import NEW_CONTACT_COLUMNS
 from rehber.storage.sql import Sql
 
 # Example credentials of the vendor documentation: the floor never checks them.
@@ -178,9 +179,6 @@ def _stored_rows(count: int) -> list[tuple[Any, ...]]:
     return rows
 
 
-_STORED_COLUMNS = "account_id, id, name, surname, email, gsm, search_text, search_pending"
-
-
 def _migrate(url: str, schema: str | None = None) -> None:
     engine = create_engine(url, schema=schema)
     try:
@@ -205,11 +203,10 @@ def sqlite_ceiling(opts: Options) -> float:
             " VALUES (1, 'bench', 'allow', '2026-01-01 00:00:00')"
         )
         sql = Sql(conn, "sqlite")
-        columns = [name.strip() for name in _STORED_COLUMNS.split(",")]
         started = time.perf_counter()
         for first in range(0, len(rows), opts.batch):
             conn.execute("BEGIN IMMEDIATE")  # as rehber's own write transactions
-            sql.insert_rows("contacts", columns, rows[first : first + opts.batch])
+            sql.insert_rows("contacts", NEW_CONTACT_COLUMNS, rows[first : first + opts.batch])
             conn.execute("COMMIT")
         seconds = time.perf_counter() - started
     finally:
@@ -232,7 +229,7 @@ def postgres_ceiling(opts: Options) -> float:
                 f'INSERT INTO "{schema}".accounts (id, name, duplicate_gsm, created_at)'
                 " VALUES (1, 'bench', 'allow', now())"
             )
-            copy = f'COPY "{schema}".contacts ({_STORED_COLUMNS}) FROM STDIN'
+            copy = f'COPY "{schema}".contacts ({", ".join(NEW_CONTACT_COLUMNS)}) FROM STDIN'
             seconds = _copy_seconds(conn, copy, rows, opts.batch)
     rate = len(rows) / seconds
     log(f"  rehber's contacts table alone (PostgreSQL COPY): {rate:,.0f} rows/s")

@@ -24,6 +24,18 @@ from rehber.types import Account, ApiKey, Contact, CustomField, FieldValue, Grou
 # Ids outside this range cannot exist; filtering them avoids driver overflow errors.
 MAX_ID = 2**63 - 1
 
+# The columns a new contact's row fills, in the order ``insert_contacts`` gives them.
+NEW_CONTACT_COLUMNS = (
+    "account_id",
+    "id",
+    "name",
+    "surname",
+    "email",
+    "gsm",
+    "search_text",
+    "search_pending",
+)
+
 
 @dataclass(slots=True)
 class ContactRow:
@@ -397,16 +409,7 @@ class Repository:
             ]
         self.sql.insert_rows(
             "contacts",
-            (
-                "account_id",
-                "id",
-                "name",
-                "surname",
-                "email",
-                "gsm",
-                "search_text",
-                "search_pending",
-            ),
+            NEW_CONTACT_COLUMNS,
             [
                 (account_id, new_id, r.name, r.surname, r.email, r.gsm, r.search_text, 1)
                 for new_id, r in zip(new_ids, rows, strict=True)
