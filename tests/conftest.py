@@ -7,6 +7,7 @@ each other's rows. With ``CI`` set, a missing or unreachable PostgreSQL fails th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -74,26 +75,36 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_schema() -> Iterator[str]:
-    """A migrated schema of this session's own, dropped afterwards."""
+@contextlib.contextmanager
+def empty_postgres_schema(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL schema named ``prefix_<random>``, dropped afterwards."""
     url = _require_postgres()
-    schema = f"rehber_test_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url)
     try:
         with admin.begin() as conn:
             conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     except sa.exc.OperationalError as exc:
+        admin.dispose()
         if IN_CI:
             pytest.fail(f"PostgreSQL unreachable in CI: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
-    engine = create_engine(url, schema=schema)
-    upgrade(engine)
-    engine.dispose()
-    yield schema
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+    try:
+        yield schema
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema() -> Iterator[str]:
+    """A migrated schema of this session's own, dropped afterwards."""
+    with empty_postgres_schema("rehber_test") as schema:
+        engine = create_engine(POSTGRES_URL, schema=schema)
+        upgrade(engine)
+        engine.dispose()
+        yield schema
 
 
 def fresh_database(kind: str, request: pytest.FixtureRequest, tmp_path: Path) -> Database:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from rehber.service.text import search_needle, search_text
-from rehber.storage.engine import create_engine
 from rehber.storage.migrate import current_revision, downgrade, head_revision, upgrade
 from rehber.storage.repository import ContactRow
 from rehber.storage.store import Store
-from tests.conftest import DATABASES, _require_postgres
+from tests.conftest import DATABASES, POSTGRES_URL, empty_postgres_schema
 
 
 @pytest.fixture(params=DATABASES)
@@ -24,17 +22,8 @@ def empty_database(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}", None
         return
-    url = _require_postgres()
-    schema = f"rehber_migrations_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield url, schema
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with empty_postgres_schema("rehber_migrations") as schema:
+        yield POSTGRES_URL, schema
 
 
 def _row(name: str) -> ContactRow:
