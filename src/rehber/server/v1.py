@@ -125,27 +125,27 @@ class VendorApi:
             loop = asyncio.get_running_loop()
             return await loop.run_in_executor(self.bulk_thread, self._respond, action, fmt, body)
         if action.writes and self.batcher is not None:
-            act = self._act(action, wire.parse(fmt, body))
+            act = self._act(action, fmt, body)
             account, result = await self.batcher.submit(act)
             return wire.encode_success(fmt, action, result, account.wire_generation)
         return self._respond(action, fmt, body)
 
     def _respond(self, action: Action, fmt: wire.Format, body: bytes) -> bytes:
         """parse -> authenticate -> decode -> backend -> encode (401 before 422, as the vendor)."""
-        act = self._act(action, wire.parse(fmt, body))
+        act = self._act(action, fmt, body)
         if action.name in _OWN_TRANSACTIONS:
             account, result = act()
         else:
             account, result = self.store.unit(act, write=action.writes)
         return wire.encode_success(fmt, action, result, account.wire_generation)
 
-    def _act(self, action: Action, tree: dict[str, wire.Node]) -> Callable[[], Outcome]:
-        creds = wire.credentials(tree)
+    def _act(self, action: Action, fmt: wire.Format, body: bytes) -> Callable[[], Outcome]:
+        creds, command = wire.read(fmt, action, body)
         handler: Callable[[Account, Any], Any] = getattr(self.backend, action.handler)
 
         def act() -> Outcome:
             account = self.accounts.authenticate(creds.key, creds.hash)
-            return account, handler(account, wire.decode_command(action, tree))
+            return account, handler(account, command())
 
         return act
 

@@ -7,12 +7,14 @@ request: :func:`parse` -> :func:`credentials` -> :func:`decode_command` -> (back
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, TypeAlias
 
+from rehber.commands import Command
 from rehber.types import WireGeneration
 from rehber.wire import json_codec, xml_codec
 from rehber.wire.actions import Action, Result
-from rehber.wire.requests import decode_command
+from rehber.wire.requests import decode_command, read_add_contacts_xml
 from rehber.wire.tree import Credentials, Node, credentials, parse_json, parse_xml
 
 Format: TypeAlias = Literal["xml", "json"]
@@ -26,12 +28,25 @@ __all__ = [
     "encode_error",
     "encode_success",
     "parse",
+    "read",
 ]
 
 
 def parse(fmt: Format, body: bytes) -> dict[str, Node]:
     """The content of the ``request`` object of ``body`` (400 ``ServiceError`` if unreadable)."""
     return parse_xml(body) if fmt == "xml" else parse_json(body)
+
+
+def read(fmt: Format, action: Action, body: bytes) -> tuple[Credentials, Callable[[], Command]]:
+    """:func:`parse`, :func:`credentials`, and :func:`decode_command` to call once the
+    credentials are found good (a body that is 401 and 422 answers 401, as the vendor's)."""
+    if fmt == "xml" and action.name == "add-contacts":
+        tree, command = read_add_contacts_xml(body)
+        if command is not None:
+            return credentials(tree), lambda: command
+    else:
+        tree = parse(fmt, body)
+    return credentials(tree), lambda: decode_command(action, tree)
 
 
 def encode_success(

@@ -72,6 +72,11 @@ def _parser() -> etree.XMLParser:
 
 def parse_xml(body: bytes) -> dict[str, Node]:
     """Parse an XML request body (``<request>…</request>``) into the content of ``request``."""
+    return element_children(xml_request(body), 1)
+
+
+def xml_request(body: bytes) -> etree._Element:
+    """The ``<request>`` element of an XML body, parsed under the rules above."""
     try:
         root = etree.fromstring(body, _parser())
     except (etree.XMLSyntaxError, ValueError) as exc:
@@ -80,7 +85,7 @@ def parse_xml(body: bytes) -> dict[str, Node]:
         raise _bad_request("XML: DOCTYPE declarations are not accepted")
     if _name(root.tag) != "request":
         raise _bad_request("XML: root element is not <request>")
-    return _element_children(root, 1)
+    return root
 
 
 def parse_json(body: bytes) -> dict[str, Node]:
@@ -115,7 +120,7 @@ def _name(tag: str) -> str:
     return tag.rpartition("}")[2] if tag[0] == "{" else tag
 
 
-def _element_children(element: etree._Element, depth: int) -> dict[str, Node]:
+def element_children(element: etree._Element, depth: int) -> dict[str, Node]:
     """The child elements of ``element`` by name; repeated names collect into a list.
 
     An element without child elements is its text. This loop runs once per element of a
@@ -134,7 +139,7 @@ def _element_children(element: etree._Element, depth: int) -> dict[str, Node]:
             if tag.startswith(_XINCLUDE):
                 raise _bad_request("XML: XInclude is not accepted")
             tag = _name(tag)
-        value: Node = _element_children(child, depth + 1) if len(child) else (child.text or "")
+        value: Node = element_children(child, depth + 1) if len(child) else (child.text or "")
         previous = children.get(tag)
         if previous is None:
             children[tag] = value
