@@ -139,10 +139,6 @@ def _id_list(node: Node, wrapper: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def _optional_id_list(node: Node, wrapper: str) -> tuple[int, ...] | None:
-    return None if node is None else _id_list(node, wrapper)
-
-
 def _field_value(entry: Node) -> FieldValue:
     if not isinstance(entry, dict):
         raise _invalid("custom_field is not an object")
@@ -152,21 +148,30 @@ def _field_value(entry: Node) -> FieldValue:
     return FieldValue(field_id, _text(entry.get("value")) or "")
 
 
-def _custom_fields(node: Node) -> tuple[FieldValue, ...] | None:
-    if node is None:
-        return None
+def _custom_fields(node: Node) -> tuple[FieldValue, ...]:
     return tuple(_field_value(e) for e in _items(node, "custom_field") if not _is_empty(e))
 
 
 def _contact_fields(node: Tree) -> c.ContactFields:
     """The contact values of one ``contact`` object (absent keys stay ``None``)."""
+    get = node.get
+    return _fields(
+        get("name"), get("surname"), get("email"), get("gsm"), get("custom_fields"), get("groups")
+    )
+
+
+def _fields(
+    name: Node, surname: Node, email: Node, gsm: Node, custom_fields: Node, groups: Node
+) -> c.ContactFields:
+    """A contact's values from their nodes, ``None`` for the absent ones (positional, and
+    nothing called for absent lists: this runs once per item of a bulk request)."""
     return c.ContactFields(
-        name=_text(node.get("name")),
-        surname=_text(node.get("surname")),
-        email=_text(node.get("email")),
-        gsm=_text(node.get("gsm")),
-        custom_fields=_custom_fields(node.get("custom_fields")),
-        groups=_optional_id_list(node.get("groups"), "group"),
+        _text(name),
+        _text(surname),
+        _text(email),
+        _text(gsm),
+        None if custom_fields is None else _custom_fields(custom_fields),
+        None if groups is None else _id_list(groups, "group"),
     )
 
 
@@ -179,12 +184,12 @@ def _single(tree: Tree, name: str) -> Tree:
 
 
 def _bulk_item(entry: Node) -> c.ContactFields | ServiceError:
-    if _is_empty(entry):
-        return c.ContactFields()
-    if not isinstance(entry, dict):
-        return _invalid("contact is not an object")
     try:
-        return _contact_fields(entry)
+        if isinstance(entry, dict) and entry:  # nearly every item: tested first
+            return _contact_fields(entry)
+        if _is_empty(entry):
+            return c.ContactFields()
+        return _invalid("contact is not an object")
     except ServiceError as error:
         return error
 
@@ -329,14 +334,7 @@ def _xml_bulk_item(contact: Any) -> c.ContactFields | ServiceError:
         else:
             return _bulk_item(element_children(contact, 3))
     try:
-        return c.ContactFields(
-            _text(name),
-            _text(surname),
-            _text(email),
-            _text(gsm),
-            None if custom_fields is None else _custom_fields(custom_fields),
-            None if groups is None else _id_list(groups, "group"),
-        )
+        return _fields(name, surname, email, gsm, custom_fields, groups)
     except ServiceError as error:
         return error
 
