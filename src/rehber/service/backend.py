@@ -325,25 +325,19 @@ class Backend:
         self, repo: Repository, account: Account, items: list[CleanContact | ServiceError]
     ) -> tuple[BulkItemResult, ...]:
         valid = [i for i in items if isinstance(i, CleanContact)]
-        known_fields = repo.existing_field_ids(account.id, {f for i in valid for f in i.fields})
-        known_groups = repo.existing_group_ids(
-            account.id, {g for i in valid for g in i.groups or ()}
-        )
-        checked: list[CleanContact | ServiceError] = []
-        for item in items:
-            if isinstance(item, CleanContact):
-                if not known_fields.issuperset(item.fields):
-                    item = ServiceError(Code.CUSTOM_FIELD_NOT_FOUND)
-                elif not known_groups.issuperset(item.groups or ()):
-                    item = ServiceError(Code.GROUP_NOT_FOUND)
-            checked.append(item)
-        ids = iter(
-            self._store_new(repo, account, [i for i in checked if isinstance(i, CleanContact)])
-        )
+        fields = {f for i in valid for f in i.fields}
+        groups = {g for i in valid for g in i.groups or ()}
+        known_fields = repo.existing_field_ids(account.id, fields)
+        known_groups = repo.existing_group_ids(account.id, groups)
+        checked = items
+        if known_fields != fields or known_groups != groups:  # some item names an unknown id
+            checked = [_with_known_references(i, known_fields, known_groups) for i in items]
+            valid = [i for i in checked if isinstance(i, CleanContact)]
+        ids = iter(self._store_new(repo, account, valid))
         return tuple(
-            BulkItemResult(code=i.code)
+            BulkItemResult(i.code)
             if isinstance(i, ServiceError)
-            else BulkItemResult(code=Code.OK, id=next(ids), gsm=i.row.gsm)
+            else BulkItemResult(Code.OK, next(ids), i.row.gsm)
             for i in checked
         )
 
@@ -408,6 +402,19 @@ class Backend:
         if replace_groups:
             repo.remove_memberships(account.id, [(g, contact_id) for g in current - wanted])
         repo.add_memberships(account.id, [(g, contact_id) for g in wanted - current])
+
+
+def _with_known_references(
+    item: CleanContact | ServiceError, known_fields: set[int], known_groups: set[int]
+) -> CleanContact | ServiceError:
+    """An item of add-contacts, or 473 / 463 when it names an unknown custom field / group."""
+    if isinstance(item, ServiceError):
+        return item
+    if not known_fields.issuperset(item.fields):
+        return ServiceError(Code.CUSTOM_FIELD_NOT_FOUND)
+    if not known_groups.issuperset(item.groups or ()):
+        return ServiceError(Code.GROUP_NOT_FOUND)
+    return item
 
 
 def _as_stored(contact_id: int, contact: CleanContact) -> Contact:
