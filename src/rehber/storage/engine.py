@@ -19,6 +19,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
+from rehber.storage.checkpointer import BACKSTOP_PAGES, Checkpointer
+
 T = TypeVar("T")
 
 DEFAULT_DATABASE_URL = "sqlite:///./rehber.db"
@@ -147,6 +149,7 @@ class SqliteConnections(Connections):
         self._local = threading.local()
         self._opened: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self.checkpointer = Checkpointer(path)
 
     def connection(self) -> sqlite3.Connection:
         """This thread's connection (opened on first use)."""
@@ -159,6 +162,7 @@ class SqliteConnections(Connections):
                 timeout=_SQLITE_BUSY_TIMEOUT_MS / 1000,
             )
             configure_sqlite(conn)
+            conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")  # checkpointer.py
             self._local.conn = conn
             with self._lock:
                 self._opened.append(conn)
@@ -177,9 +181,11 @@ class SqliteConnections(Connections):
             conn.rollback()
             raise
         conn.commit()
+        self.checkpointer.poke()
         return result
 
     def close(self) -> None:
+        self.checkpointer.stop()
         with self._lock:
             opened, self._opened = self._opened, []
         for conn in opened:
