@@ -139,6 +139,17 @@ class Probe:
             )
 
 
+def _log_emptied(path: str) -> bool:
+    """Truncate the write-ahead log; False while another checkpoint (the seeding store's
+    checkpointer thread) keeps it from being emptied."""
+    conn = sqlite3.connect(path)
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        conn.close()
+    return busy == 0 and os.path.getsize(path + "-wal") == 0
+
+
 def _server_url(database: Database, app: str) -> str:
     return database.url if database.kind == "sqlite" else f"{database.url}?application_name={app}"
 
@@ -152,9 +163,7 @@ def _kill_mid_request(
 ) -> None:
     """Start the server, send (in a thread), kill -9 inside the write transaction."""
     if database.kind == "sqlite":  # an empty log, so that the transaction's growth shows
-        conn = sqlite3.connect(database.url.removeprefix("sqlite:///"))
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        conn.close()
+        _until(lambda: _log_emptied(database.url.removeprefix("sqlite:///")), "an empty log")
     app = f"rehber_crash_{uuid.uuid4().hex[:10]}"
     probe = Probe(database, services, app)
     with server(database, _server_url(database, app), tmp_path / "server.log") as (process, base):
