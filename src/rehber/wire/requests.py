@@ -50,13 +50,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+
+from lxml import etree
 
 from rehber import commands as c
 from rehber.codes import Code, ServiceError
 from rehber.types import FieldValue
 from rehber.wire.actions import Action
-from rehber.wire.tree import Node, element_children, xml_request
+from rehber.wire.tree import Node, element_children, local_name, xml_request
 
 Tree = dict[str, Node]
 
@@ -289,7 +290,7 @@ def read_add_contacts_xml(body: bytes) -> tuple[Tree, c.AddContacts | None]:
     """An add-contacts XML body as (the rest of the request, the command), or as (the whole
     request tree, ``None``) when its ``<contacts>`` is not one element of ``<contact>`` s."""
     root = xml_request(body)
-    found = [child for child in root if isinstance(child.tag, str) and _is_contacts(child.tag)]
+    found = [e for e in root if isinstance(e.tag, str) and local_name(e.tag) == "contacts"]
     contacts = found[0] if len(found) == 1 else None
     if contacts is None or contacts.tag != "contacts" or not len(contacts):
         return element_children(root, 1), None
@@ -302,11 +303,7 @@ def read_add_contacts_xml(body: bytes) -> tuple[Tree, c.AddContacts | None]:
     return element_children(root, 1), c.AddContacts(tuple(items))
 
 
-def _is_contacts(tag: str) -> bool:
-    return tag.rpartition("}")[2] == "contacts"
-
-
-def _xml_bulk_item(contact: Any) -> c.ContactFields | ServiceError:
+def _xml_bulk_item(contact: etree._Element) -> c.ContactFields | ServiceError:
     """One ``<contact>`` (depth 3 under ``<request>``) as ``_bulk_item`` reads its tree. Read
     here: the four scalars as text, at most one ``custom_fields`` and one ``groups``; any other
     child (repeated, namespaced, a scalar with children) sends the contact the generic way."""

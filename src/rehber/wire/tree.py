@@ -83,7 +83,7 @@ def xml_request(body: bytes) -> etree._Element:
         raise _bad_request(f"XML: {exc}") from None
     if root.getroottree().docinfo.internalDTD is not None:
         raise _bad_request("XML: DOCTYPE declarations are not accepted")
-    if _name(root.tag) != "request":
+    if local_name(root.tag) != "request":
         raise _bad_request("XML: root element is not <request>")
     return root
 
@@ -115,7 +115,7 @@ def _stripped(value: Node) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _name(tag: str) -> str:
+def local_name(tag: str) -> str:
     """The local name of an element (namespaces carry no meaning in this API)."""
     return tag.rpartition("}")[2] if tag[0] == "{" else tag
 
@@ -138,7 +138,7 @@ def element_children(element: etree._Element, depth: int) -> dict[str, Node]:
         if tag[0] == "{":
             if tag.startswith(_XINCLUDE):
                 raise _bad_request("XML: XInclude is not accepted")
-            tag = _name(tag)
+            tag = local_name(tag)
         value: Node = element_children(child, depth + 1) if len(child) else (child.text or "")
         previous = children.get(tag)
         if previous is None:
