@@ -16,6 +16,8 @@ import logging
 import sqlite3
 import threading
 
+from rehber.storage.background import BackgroundThread
+
 logger = logging.getLogger("rehber.checkpointer")
 
 # The log size (4 KiB pages) at which a commit checkpoints by itself: 32 MiB.
@@ -24,31 +26,17 @@ BACKSTOP_PAGES = 8000
 PAUSE_SECONDS = 0.01
 
 
-class Checkpointer:
-    """Checkpoints ``path`` from a thread of its own each time writes were committed."""
+class Checkpointer(BackgroundThread):
+    """Checkpoints ``path`` from a thread of its own each time writes were committed
+    (``poke`` after each commit)."""
 
     def __init__(self, path: str) -> None:
+        super().__init__("rehber-checkpointer")
         self.path = path
-        self.wake = threading.Event()
-        self.stopped = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.lock = threading.Lock()
         # Checkpoints started and finished, under ``passes``: see ``wait_for_pass``.
         self.passes = threading.Condition()
         self.started = 0
         self.finished = 0
-
-    def poke(self) -> None:
-        """Note a commit; a checkpoint follows."""
-        if not self.wake.is_set():  # a flag read: no wake-up while one is pending
-            self.wake.set()
-        if self.thread is None:
-            with self.lock:
-                if self.thread is None and not self.stopped.is_set():
-                    self.thread = threading.Thread(
-                        target=self._run, name="rehber-checkpointer", daemon=True
-                    )
-                    self.thread.start()
 
     def wait_for_pass(self, timeout: float) -> bool:
         """Wait until a checkpoint that started after this call has finished (True), or
@@ -58,14 +46,6 @@ class Checkpointer:
         self.poke()
         with self.passes:
             return self.passes.wait_for(lambda: self.finished >= wanted, timeout)
-
-    def stop(self) -> None:
-        with self.lock:
-            self.stopped.set()
-            self.wake.set()
-            thread = self.thread
-        if thread is not None:
-            thread.join(timeout=30)
 
     def _run(self) -> None:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)

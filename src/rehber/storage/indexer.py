@@ -10,9 +10,10 @@ a crash leaves every contact either indexed or still in the backlog, never half 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
+
+from rehber.storage.background import BackgroundThread
 
 logger = logging.getLogger("rehber.indexer")
 
@@ -20,38 +21,23 @@ QUIET_SECONDS = 0.2
 BATCH = 2000
 
 
-class SearchIndexer:
-    """Runs ``index_batch(limit) -> indexed`` whenever writes pause, until the backlog is empty."""
+class SearchIndexer(BackgroundThread):
+    """Runs ``index_batch(limit) -> indexed`` whenever writes pause, until the backlog is empty.
+
+    ``wake`` is set by the first write after the thread went idle; the quiet-period wait below
+    is a timer on ``stopped`` instead, so the writes of a burst do not wake the thread (each
+    wake-up would take the GIL from the request handlers).
+    """
 
     def __init__(self, index_batch: Callable[[int], int]) -> None:
+        super().__init__("rehber-search-indexer")
         self.index_batch = index_batch
         self.last_write = 0.0
-        # Set by the first write after the thread went idle; the quiet-period wait below is
-        # a timer on ``stopped`` instead, so the writes of a burst do not wake the thread
-        # (each wake-up would take the GIL from the request handlers).
-        self.wake = threading.Event()
-        self.stopped = threading.Event()
-        self.thread: threading.Thread | None = None
-        self.lock = threading.Lock()
 
     def poke(self) -> None:
         """Note a write; the backlog will be indexed once writes pause."""
         self.last_write = time.monotonic()
-        if not self.wake.is_set():  # a flag read: no lock, no wake-up while one is pending
-            self.wake.set()
-        if self.thread is None:
-            with self.lock:
-                if self.thread is None and not self.stopped.is_set():
-                    self.thread = threading.Thread(
-                        target=self._run, name="rehber-search-indexer", daemon=True
-                    )
-                    self.thread.start()
-
-    def stop(self) -> None:
-        self.stopped.set()
-        self.wake.set()
-        if self.thread is not None:
-            self.thread.join(timeout=30)
+        super().poke()
 
     def _run(self) -> None:
         while not self.stopped.is_set():
