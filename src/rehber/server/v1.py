@@ -117,8 +117,9 @@ class VendorApi:
     async def _serve(self, action: Action, fmt: wire.Format, body: bytes) -> bytes:
         # Most requests are a few indexed lookups on SQLite or one short round trip on
         # PostgreSQL: cheaper to run on the event loop than to hop to a thread and back. Actions
-        # whose work grows with the request (bulk add/delete, cascading group deletes) run in
-        # the thread pool so they never stall other requests.
+        # whose work grows with the request (bulk add/delete, cascading group deletes) run off
+        # the event loop so they never stall other requests: on SQLite on ``bulk_thread``, on
+        # PostgreSQL in the thread pool.
         if action.name in _RUN_IN_THREAD:
             if self.bulk_thread is None:
                 return await run_in_threadpool(self._respond, action, fmt, body)
