@@ -6,6 +6,7 @@ import os
 import socket
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,22 +90,33 @@ def median(values: list[float]) -> float:
     return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
+def _stat(pid: int | str) -> tuple[str, list[str]]:
+    """A process's name and the fields of ``/proc/<pid>/stat`` after it; ("", []) when the
+    process has ended."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            stat = handle.read()
+    except OSError:
+        return "", []
+    name, _, rest = stat.partition("(")[2].rpartition(")")
+    return name, rest.split()
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """CPU seconds (user and system) the live processes ``pids`` have used so far."""
+    ticks = sum(int(value) for pid in pids for value in _stat(pid)[1][11:13])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _postgres_seconds() -> float:
     """CPU seconds of the PostgreSQL processes on this machine, with the backends they reaped
     (utime, stime, cutime, cstime): the database under test in the postgres scenarios."""
     total = 0
     for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as handle:
-                stat = handle.read()
-        except OSError:  # the process ended meanwhile
-            continue
-        name, _, rest = stat.partition("(")[2].rpartition(")")
-        if name == "postgres":
-            fields = rest.split()
-            total += sum(int(value) for value in fields[11:15])
+        if entry.name.isdigit():
+            name, fields = _stat(entry.name)
+            if name == "postgres":
+                total += sum(int(value) for value in fields[11:15])
     return total / os.sysconf("SC_CLK_TCK")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import resource
 import shutil
 import subprocess
 import threading
@@ -15,7 +16,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.common import BENCH, WORK, Options, Skip, log, median
+from bench.common import BENCH, WORK, Options, Skip, cpu_seconds, log, median
+from bench.procs import process_tree
 
 _WRK_GRACE = 30.0  # seconds wrk may overrun its -d before it is stopped
 
@@ -29,6 +31,12 @@ class WrkResult:
     p99_ms: float
     missing_ids: int = 0
     next_body: int = 0  # post.lua: where a run that must not repeat this one's bodies starts
+    wrk_cpu: float = 0.0  # CPU seconds wrk used
+    server_cpu: float = 0.0  # CPU seconds the watched server (its process tree) used
+
+    def cpu_us(self, seconds: float) -> float:
+        """Microseconds of ``seconds`` of CPU per request."""
+        return seconds / self.requests * 1e6 if self.requests else 0.0
 
     @property
     def rate(self) -> float:
@@ -73,9 +81,23 @@ def _lines_file(name: str, bodies: Sequence[bytes]) -> str:
     return str(target)
 
 
+def _wrk_cpu() -> float:
+    """CPU seconds of this process's reaped children: wrk's, once it has been waited for."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _run_wrk(
-    script: str, url: str, env: dict[str, str], *, threads: int, connections: int, seconds: float
+    script: str,
+    url: str,
+    env: dict[str, str],
+    *,
+    threads: int,
+    connections: int,
+    seconds: float,
+    watch: int | None = None,
 ) -> WrkResult:
+    """One wrk run; with ``watch`` (a server's pid), the CPU its process tree used too."""
     argv = [
         ensure_wrk(),
         f"-t{threads}",
@@ -87,6 +109,8 @@ def _run_wrk(
         str(BENCH / script),
         url,
     ]
+    watched = process_tree(watch) if watch is not None else []
+    server_before, wrk_before = cpu_seconds(watched), _wrk_cpu()
     done = subprocess.run(
         argv,
         env={**os.environ, **env},
@@ -95,6 +119,7 @@ def _run_wrk(
         timeout=seconds + _WRK_GRACE,
         check=False,
     )
+    server_cpu, wrk_cpu = cpu_seconds(watched) - server_before, _wrk_cpu() - wrk_before
     for line in done.stdout.splitlines():
         if line.startswith("BENCH "):
             data = json.loads(line[len("BENCH ") :])
@@ -106,6 +131,8 @@ def _run_wrk(
                 p99_ms=data["p99_us"] / 1000,
                 missing_ids=data.get("missing_ids", 0),
                 next_body=data.get("next_body", 0),
+                wrk_cpu=wrk_cpu,
+                server_cpu=server_cpu,
             )
     raise RuntimeError(f"wrk printed no result: {done.stdout[-300:]} {done.stderr[-300:]}")
 
@@ -119,11 +146,13 @@ def post_rate(
     *,
     warmup: bool = True,
     start: int = 0,
+    watch: int | None = None,
 ) -> WrkResult:
     """Requests/s of POSTing ``bodies`` in turn to ``url``, from body ``start`` on, after a
     short unmeasured warm-up (unless the target is known to be warm already). The measured
     run never resends a body the warm-up sent, and ``result.next_body`` is where a later run
-    starts to send none this one did (as long as ``bodies`` last)."""
+    starts to send none this one did (as long as ``bodies`` last). ``watch``: the server's
+    pid, whose CPU over the measured run the result carries."""
     env = {
         "BODY_FILE": _lines_file(name, bodies),
         "CONTENT_TYPE": content_type,
@@ -134,7 +163,7 @@ def post_rate(
     if warmup and opts.warmup > 0:
         warm = _run_wrk("post.lua", url, env, seconds=opts.warmup, **shape)
         env["BODY_START"] = str(warm.next_body)
-    result = _run_wrk("post.lua", url, env, seconds=opts.duration, **shape)
+    result = _run_wrk("post.lua", url, env, seconds=opts.duration, watch=watch, **shape)
     log(f"  {name}: {result.rate:,.0f} req/s (p50 {result.p50_ms:.1f} ms) {result.problems()}")
     return result
 

@@ -79,7 +79,14 @@ def _rate(
     url = server.url(action, fmt)
     with server.measuring(name):
         return post_rate(
-            name, url, bodies, wire.CONTENT_TYPES[fmt], opts, warmup=warmup, start=start
+            name,
+            url,
+            bodies,
+            wire.CONTENT_TYPES[fmt],
+            opts,
+            warmup=warmup,
+            start=start,
+            watch=server.service.pid,
         )
 
 
@@ -193,7 +200,8 @@ def workers(bench: Bench) -> None:
                         target=at_least(_WORKERS_TARGET, "1 worker"),
                         note=(
                             f"median of {len(pairs)} back-to-back pairs ({ratios}); echo floor "
-                            f"scales {scaling[fmt]:.2f}× from 1 to 2 workers here"
+                            f"scales {scaling[fmt]:.2f}× from 1 to 2 workers here; "
+                            + _cpu_shares(single, double)
                         ),
                         problem="; ".join(
                             p for _, s1, s2 in pairs for p in (s1.problems(), s2.problems()) if p
@@ -201,6 +209,19 @@ def workers(bench: Bench) -> None:
                     )
                 )
     bench.note_rss("reads, 2 workers (3 processes)", two.peak_rss_mb)
+
+
+def _cpu_shares(single: WrkResult, double: WrkResult) -> str:
+    """Where the CPU of a 1-worker/2-worker pair went. With wrk on the same cores, 2 workers
+    can reach at most 2 cores / (server + wrk CPU per request): when wrk costs a third of what
+    the server does, that is 1.5x the 1-worker figure."""
+    one = single.cpu_us(single.server_cpu), single.cpu_us(single.wrk_cpu)
+    two = double.cpu_us(double.server_cpu), double.cpu_us(double.wrk_cpu)
+    busy = (double.server_cpu + double.wrk_cpu) / double.seconds
+    return (
+        f"CPU per request: 1 worker {one[0]:.0f} µs + wrk {one[1]:.0f} µs, 2 workers "
+        f"{two[0]:.0f} µs + wrk {two[1]:.0f} µs ({busy:.2f} cores busy)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
