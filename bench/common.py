@@ -33,7 +33,7 @@ class Options:
     quick: bool = False
     duration: float = 4.0  # seconds of measured wrk load per figure
     warmup: float = 1.0  # seconds of unmeasured load before it
-    threads: int = 2  # wrk threads
+    threads: int = 1  # wrk threads
     connections: int = 64  # wrk connections (request/response scenarios)
     peer_connections: int = 8  # create-then-read: one connection per wrk thread
     ingest_seconds: float = 6.0  # bounded bulk-ingest window

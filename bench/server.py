@@ -114,7 +114,7 @@ def rehber_server(
     argv += ["--workers", str(workers)]
     with Service(f"rehber-{name}", argv, port=port, ready_path="/_rehber/health") as service:
         if workers > 1:
-            time.sleep(0.5 * workers)  # let every worker finish booting
+            _wait_for_workers(service.url, workers)
         server = Rehber(service, wire.Credentials(account["key"], account["hash"]), profile)
         try:
             yield server
@@ -123,6 +123,19 @@ def rehber_server(
     log(f"  {service.name}: peak RSS {service.peak_rss_mb:,.0f} MB")
     if database.startswith("sqlite") and not os.environ.get("REHBER_BENCH_KEEP"):
         remove_sqlite(path)  # a million contacts take hundreds of megabytes
+
+
+def _wait_for_workers(base: str, workers: int, timeout: float = 60.0) -> None:
+    """Until ``workers`` server processes answer health. Each listens on a socket of its own,
+    and the kernel spreads connections only over the sockets listening when they open: a
+    load started earlier would keep its connections on the workers that were up."""
+    deadline = time.monotonic() + timeout
+    seen: set[int] = set()
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(seen)} of {workers} workers answered in {timeout} s")
+        with httpx.Client(timeout=5) as fresh:  # a new connection each time
+            seen.add(fresh.get(f"{base}/_rehber/health").json()["worker"])
 
 
 def remove_sqlite(path: Path) -> None:

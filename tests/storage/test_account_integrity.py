@@ -155,9 +155,9 @@ def test_postgres_a_contact_cannot_move_to_another_existing_account(
 def test_postgres_an_account_cannot_be_deleted_under_a_transaction_adding_to_it(
     postgres: tuple[Store, Database],
 ) -> None:
-    store, database = postgres
     """The insert check locks the account as the foreign key did: the deletion waits for the
     adding transaction, then takes its contacts with it."""
+    store, database = postgres
     account, _ = _account_with_contacts(store, "kilit", 1)
     with _connect(database) as adding, _connect(database) as deleting:
         adding.execute("INSERT INTO contacts (account_id, name) VALUES (%s, 'yeni')", (account,))

@@ -216,18 +216,25 @@ def serve(
     click.echo(
         f"rehber {__version__} serving{mode} on http://{host}:{port} ({_safe_url(database)})"
     )
-    uvicorn.run(
-        "rehber.server.app:create_app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="warning",
-        timeout_keep_alive=timeout_keep_alive,
+    options: dict[str, Any] = {
+        "app": "rehber.server.app:create_app_from_env",
+        "factory": True,
+        "access_log": False,
+        "log_level": "warning",
+        "timeout_keep_alive": timeout_keep_alive,
         # uvicorn's httptools protocol plus a deadline for request heads (server/limits.py).
-        http="rehber.server.limits:GuardedHttpToolsProtocol" if header_timeout > 0 else "auto",
-    )
+        "http": "rehber.server.limits:GuardedHttpToolsProtocol" if header_timeout > 0 else "auto",
+    }
+    if workers == 1:
+        uvicorn.run(host=host, port=port, **options)
+        return
+    from rehber.server.workers import Workers
+
+    try:
+        supervisor = Workers(options, host, port, workers)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    sys.exit(supervisor.run())
 
 
 def _safe_url(url: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -104,7 +105,12 @@ def _extension_app(services: Services, extra_routes: list[BaseRoute]) -> Starlet
         except Exception:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse(
-            {"status": "ok", "database": services.store.dialect, "search_backlog": backlog}
+            {
+                "status": "ok",
+                "database": services.store.dialect,
+                "search_backlog": backlog,
+                "worker": os.getpid(),
+            }
         )
 
     async def openapi(_request: Request) -> Response:
