@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -225,8 +226,8 @@ def serve(
         # uvicorn's httptools protocol plus a deadline for request heads (server/limits.py).
         "http": "rehber.server.limits:GuardedHttpToolsProtocol" if header_timeout > 0 else "auto",
     }
-    if workers == 1:
-        uvicorn.run(host=host, port=port, **options)
+    if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):  # uvicorn's supervisor on Windows
+        uvicorn.run(host=host, port=port, workers=workers, **options)
         return
     from rehber.server.workers import Workers
 
