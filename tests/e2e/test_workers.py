@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from rehber.server.workers import STARTUP_FAILURE, Workers
-from tests.support.server import connect, free_port, running_server
+from tests.support.server import connect, free_port, running_server, wait_healthy
 
 CONNECTIONS = 32
 
@@ -115,3 +115,23 @@ def test_health_names_the_worker(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'rehber.db'}"
     with running_server(database, None, tmp_path / "server.log") as base:
         assert httpx.get(f"{base}/_rehber/health").json()["worker"] > 0
+
+
+def test_sighup_stops_the_supervisor_and_its_workers(tmp_path: Path) -> None:
+    """Not only the supervisor: workers orphaned by a hangup would go on serving the port."""
+    port = free_port()
+    argv = [sys.executable, "-m", "rehber.cli", "serve", "--port", str(port), "--workers", "2"]
+    argv += ["--database", f"sqlite:///{tmp_path / 'rehber.db'}"]
+    base = f"http://127.0.0.1:{port}"
+    with (tmp_path / "server.log").open("wb") as log:
+        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_healthy(base, process)
+            workers = _serving(base, 2)
+            process.send_signal(signal.SIGHUP)
+            assert process.wait(timeout=30) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert not [pid for pid in workers if _alive(pid)]

@@ -41,14 +41,14 @@ def running_server(
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
         base = f"http://127.0.0.1:{port}"
         try:
-            _wait_healthy(base, process)
+            wait_healthy(base, process)
             yield base
         finally:
             process.terminate()
             process.wait(timeout=20)
 
 
-def _wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
+def wait_healthy(base: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:

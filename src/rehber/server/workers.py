@@ -97,7 +97,8 @@ class _Slot:
 
 class Workers:
     """Starts ``count`` uvicorn workers with ``options`` (keyword arguments of
-    ``uvicorn.Config``) on ``host:port`` and keeps them running until SIGINT or SIGTERM."""
+    ``uvicorn.Config``) on ``host:port`` and keeps them running until SIGINT, SIGTERM or
+    SIGHUP."""
 
     def __init__(self, options: dict[str, Any], host: str, port: int, count: int) -> None:
         self.options = options
@@ -126,7 +127,8 @@ class Workers:
         """Serve until told to stop; the exit status."""
         previous = {
             signum: signal.signal(signum, self._stop_on_signal)
-            for signum in (signal.SIGINT, signal.SIGTERM)
+            # SIGHUP too: its default would end the supervisor alone and orphan its workers.
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
         }
         self.slots = [self._start(first=True) for _ in range(self.count)]
         status = 0
