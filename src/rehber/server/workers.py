@@ -38,13 +38,15 @@ _RETRY_SECONDS = 1.0
 _STOP_SECONDS = 30.0  # how long workers may take to finish their requests when stopping
 
 
-def reuse_port_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``(host, port)`` that other sockets of this user may share."""
+def _bound_socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    """A TCP socket bound to ``(host, port)``; with ``reuse_port``, one that other sockets
+    of this user may share."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError:
         sock.close()
@@ -56,12 +58,10 @@ def _hold_port(host: str, port: int) -> socket.socket:
     """The supervisor's socket on the port, after making sure nothing else listens there:
     ``SO_REUSEPORT`` alone would let a second server of the same user share the port
     silently, where a server should fail to start."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))  # OSError (address in use) when anything holds the port
+    # OSError (address in use) when anything holds the port.
+    with _bound_socket(host, port, reuse_port=False) as probe:
         port = probe.getsockname()[1]
-    return reuse_port_socket(host, port)
+    return _bound_socket(host, port, reuse_port=True)
 
 
 class _Server(uvicorn.Server):
@@ -81,7 +81,7 @@ def _worker(options: dict[str, Any], host: str, port: int, ready: Event) -> None
     config = uvicorn.Config(**options)
     config.configure_logging()
     try:
-        sock = reuse_port_socket(host, port)
+        sock = _bound_socket(host, port, reuse_port=True)
     except OSError as exc:
         logger.error("worker cannot bind %s:%d: %s", host, port, exc)
         sys.exit(STARTUP_FAILURE)
