@@ -83,18 +83,27 @@ _FUNCTIONS = (
     """,
 )
 
+# (name, table, event, what follows ``ON table``); each trigger runs the function of its name.
 _TRIGGERS = (
-    "CREATE TRIGGER contacts_check_accounts AFTER INSERT ON contacts"
-    " REFERENCING NEW TABLE AS new_contacts"
-    " FOR EACH STATEMENT EXECUTE FUNCTION contacts_check_accounts()",
-    "CREATE TRIGGER contacts_keep_account BEFORE UPDATE OF account_id ON contacts"
-    " FOR EACH ROW WHEN (OLD.account_id IS DISTINCT FROM NEW.account_id)"
-    " EXECUTE FUNCTION contacts_keep_account()",
-    "CREATE TRIGGER accounts_delete_contacts AFTER DELETE ON accounts"
-    " FOR EACH ROW EXECUTE FUNCTION accounts_delete_contacts()",
-    "CREATE TRIGGER accounts_keep_id AFTER UPDATE OF id ON accounts"
-    " FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)"
-    " EXECUTE FUNCTION accounts_keep_id()",
+    (
+        "contacts_check_accounts",
+        "contacts",
+        "AFTER INSERT",
+        "REFERENCING NEW TABLE AS new_contacts FOR EACH STATEMENT",
+    ),
+    (
+        "contacts_keep_account",
+        "contacts",
+        "BEFORE UPDATE OF account_id",
+        "FOR EACH ROW WHEN (OLD.account_id IS DISTINCT FROM NEW.account_id)",
+    ),
+    ("accounts_delete_contacts", "accounts", "AFTER DELETE", "FOR EACH ROW"),
+    (
+        "accounts_keep_id",
+        "accounts",
+        "AFTER UPDATE OF id",
+        "FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id)",
+    ),
 )
 
 
@@ -109,21 +118,16 @@ def upgrade() -> None:
     schema = op.get_bind().exec_driver_sql("SELECT current_schema()").scalar_one()
     for statement in _FUNCTIONS:
         op.execute(statement.replace("{schema}", schema))
-    for statement in _TRIGGERS:
-        op.execute(statement)
+    for name, table, event, how in _TRIGGERS:
+        op.execute(f"CREATE TRIGGER {name} {event} ON {table} {how} EXECUTE FUNCTION {name}()")
 
 
 def downgrade() -> None:
     if not _is_postgres():
         return
-    for trigger, table in (
-        ("accounts_keep_id", "accounts"),
-        ("accounts_delete_contacts", "accounts"),
-        ("contacts_keep_account", "contacts"),
-        ("contacts_check_accounts", "contacts"),
-    ):
-        op.execute(f"DROP TRIGGER {trigger} ON {table}")
-        op.execute(f"DROP FUNCTION {trigger}()")
+    for name, table, _, _ in reversed(_TRIGGERS):
+        op.execute(f"DROP TRIGGER {name} ON {table}")
+        op.execute(f"DROP FUNCTION {name}()")
     op.execute(
         f"ALTER TABLE contacts ADD CONSTRAINT {_FOREIGN_KEY} FOREIGN KEY (account_id)"
         " REFERENCES accounts (id) ON DELETE CASCADE"
