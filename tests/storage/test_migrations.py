@@ -1,4 +1,4 @@
-"""The search-backlog migration goes both ways with contacts waiting in the backlog."""
+"""Migrations go both ways with contacts waiting in the search backlog."""
 
 from __future__ import annotations
 
@@ -64,5 +64,72 @@ def test_backlog_survives_a_downgrade_and_an_upgrade(
         assert found() == indexed + waiting + later
         assert store.index_pending(10) == backlog + 1
         assert (store.search_backlog(), found()) == (0, indexed + waiting + later)
+    finally:
+        store.dispose()
+
+
+def test_rows_written_outside_rehber_are_found_by_search_before_and_after_0006(
+    empty_database: tuple[str, str | None],
+) -> None:
+    """From 0006 a row inserted without ``search_pending`` joins the backlog (before it, it
+    was indexed at once); either way search finds it, and the indexer takes it from there."""
+    url, schema = empty_database
+    store = Store.from_url(url, schema=schema, background_indexing=False)
+    try:
+        upgrade(store.engine)
+        account = store.write(lambda r: r.create_account("migrations")).id
+
+        def insert_outside(name: str) -> int:
+            text = search_text(name, "", "", "")
+            store.write(
+                lambda r: r.sql.run(
+                    "INSERT INTO contacts (account_id, name, search_text) "
+                    "VALUES (:account, :name, :text)",
+                    {"account": account, "name": name, "text": text},
+                )
+            )
+            return int(store.read(lambda r: r.sql.scalar("SELECT max(id) FROM contacts")))
+
+        def found() -> list[int]:
+            needle = search_needle("elle")
+            return [c.id for c in store.read(lambda r: r.search_page(account, needle, 10, 0))]
+
+        first = insert_outside("Elle Yazılan")
+        assert (store.search_backlog(), found()) == (1, [first])
+        assert store.index_pending(10) == 1
+        assert (store.search_backlog(), found()) == (0, [first])
+
+        downgrade(store.engine, "0005")
+        second = insert_outside("Elle Eklenen")
+        assert (store.search_backlog(), found()) == (0, [first, second])
+
+        upgrade(store.engine)
+        third = insert_outside("Elle Girilen")
+        assert (store.search_backlog(), found()) == (1, [first, second, third])
+        assert store.index_pending(10) == 1
+        assert (store.search_backlog(), found()) == (0, [first, second, third])
+    finally:
+        store.dispose()
+
+
+def test_sqlite_stores_new_contacts_without_running_an_insert_trigger(tmp_path: Path) -> None:
+    """0006 drops SQLite's FTS insert trigger (its program ran for every stored contact) and
+    keeps the two that index changes to rows already in the index."""
+    store = Store.from_url(f"sqlite:///{tmp_path / 'triggers.db'}", background_indexing=False)
+    try:
+        upgrade(store.engine)
+
+        def triggers() -> set[str]:
+            query = (
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'contacts'"
+            )
+            return {row[0] for row in store.read(lambda r: r.sql.rows(query))}
+
+        assert triggers() == {"contacts_fts_delete", "contacts_fts_update"}
+        downgrade(store.engine, "0005")
+        assert triggers() == {"contacts_fts_insert", "contacts_fts_delete", "contacts_fts_update"}
+        upgrade(store.engine)
+        assert triggers() == {"contacts_fts_delete", "contacts_fts_update"}
+        assert store.read(lambda r: r.sql.rows("PRAGMA integrity_check")) == [("ok",)]
     finally:
         store.dispose()

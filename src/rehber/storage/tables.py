@@ -69,8 +69,8 @@ contacts = sa.Table(
     sa.Column("gsm", sa.String(32), nullable=False, server_default=""),
     # Folded text the search index covers; built by the service layer.
     sa.Column("search_text", sa.Text, nullable=False, server_default=""),
-    # SQLite: 1 while the contact waits for the background search indexer (migration 0002).
-    sa.Column("search_pending", sa.SmallInteger, nullable=False, server_default="0"),
+    # 1 while the contact waits for the background search indexer (migrations 0002, 0006).
+    sa.Column("search_pending", sa.SmallInteger, nullable=False, server_default="1"),
 )
 
 contact_fields = sa.Table(

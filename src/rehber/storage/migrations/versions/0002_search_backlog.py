@@ -3,7 +3,8 @@
 Trigram-indexing a contact costs about ten times what storing it does. New contacts are
 stored with ``search_pending = 1`` and found by a scan of that (small, partially indexed)
 backlog until the background indexer moves them into the FTS index — the pending-list design
-PostgreSQL's GIN ``fastupdate`` uses. Rows written any other way keep being indexed at once.
+PostgreSQL's GIN ``fastupdate`` uses. Rows written any other way keep being indexed at once
+(until 0006, which sends them to the backlog too).
 
 Revision ID: 0002
 Revises: 0001
