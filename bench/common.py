@@ -43,6 +43,7 @@ class Options:
     scale_groups: int = 1000
     latency_samples: int = 31  # sequential requests per latency median
     floor_rows: int = 200_000  # rows the sqlite3 / COPY floors insert
+    floor_repeats: int = 3  # sqlite3 / COPY floor runs per figure (their median)
     codec_records: int = 10_000
     profile: bool = False  # sample rehber with py-spy during each measurement
     backlog_wait: float = 300.0  # longest wait for rehber's background search indexer
