@@ -171,7 +171,7 @@ class Sql:
         if not rows:
             return
         if self.tally is not None:
-            self.tally.add(len(rows))
+            self.tally.add(table, len(rows))
         names = ", ".join(columns)
         if self._sqlite:
             self._insert_values(table, names, len(columns), rows)

@@ -16,7 +16,7 @@ from rehber.storage.engine import (
 )
 from rehber.storage.indexer import SearchIndexer
 from rehber.storage.repository import Repository
-from rehber.storage.statistics import ANALYZE, InsertTally
+from rehber.storage.statistics import InsertTally, analyze
 
 T = TypeVar("T")
 
@@ -90,8 +90,9 @@ class Store:
             self.credentials_epoch += 1
         if self.indexer is not None:
             self.indexer.poke()
-        if self.tally is not None and self.tally.due():
-            run_transaction(self.connections, lambda raw: raw.execute(ANALYZE), write=True)
+        due = self.tally.due() if self.tally is not None else None
+        if due:
+            run_transaction(self.connections, lambda raw: raw.execute(analyze(due)), write=True)
 
     def unit(self, work: Callable[[], T], *, write: bool) -> T:
         """Run ``work`` — any number of ``read``/``write`` calls — as ONE transaction.
