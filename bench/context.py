@@ -1,12 +1,15 @@
 """What one run shares: its options, the rows so far, the echo floor servers, and every floor
-measurement taken (each scenario measures the floor it is compared with right before its own
-figure, so that both meet the same background load on a shared machine)."""
+measurement taken (each scenario measures the floor it is compared with next to its own
+figure: in pairs with it, or right before and right after it, so that both meet the same
+background load on a shared machine)."""
 
 from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from bench import floors, wire
 from bench.common import Options, Skip, median
@@ -16,6 +19,7 @@ from bench.report import Row
 
 LABELS: dict[wire.Format, str] = {"json": "JSON", "xml": "XML"}
 CODECS = ("orjson", "json", "lxml")
+T = TypeVar("T")
 
 
 def _scalar_floors(opts: Options) -> dict[str, tuple[str, str]]:
@@ -66,12 +70,30 @@ class Bench:
         return result
 
     def floor_now(self, name: str) -> float:
-        """A one-number floor (``sqlite``, ``postgres`` or a codec) measured now; Skip (the
-        same one every time) when it cannot be measured here."""
+        """A one-number floor (``sqlite``, ``postgres`` or a codec) measured now: the median
+        of its runs; Skip (the same one every time) when it cannot be measured here."""
+        return median(self._floor_runs(name))
+
+    def around(self, name: str, measure: Callable[[], T]) -> Bracketed[T]:
+        """``measure()`` (rehber's figure) with floor ``name`` measured right before and right
+        after it; the floor is the median of both sides' runs.
+
+        A floor run lasts a fraction of a second against rehber's six, so a run on one side
+        only caught whatever the shared machine did in that moment: two COPY floor runs in a
+        row measured 194,000 and 143,000 rows/s, and the lxml floor of one session 82,000 to
+        151,000 records/s. Runs on both sides meet the load that rehber's figure met.
+        """
+        before = self._floor_runs(name)
+        result = measure()
+        after = self._floor_runs(name)
+        return Bracketed(result, median(before + after), _runs_note(before, after))
+
+    def _floor_runs(self, name: str) -> list[float]:
+        """Runs of floor ``name`` measured now, each also kept for the floor table."""
         if name in self._unreachable:
             raise self._unreachable[name]
         try:
-            if name in CODECS:
+            if name in CODECS:  # a run: the median of five timings (floors.codec_floors)
                 values = {k: [v] for k, v in floors.codec_floors(self.opts).items()}
             else:
                 values = {name: self._database_floor(name)}
@@ -80,23 +102,10 @@ class Bench:
             raise
         for measured, samples in values.items():
             self.floor_samples.setdefault(measured, []).extend(samples)
-        return median(values[name])
-
-    def floor_runs_note(self, name: str) -> str:
-        """How the last figure of a database floor was taken, for its scenario's note."""
-        runs = self.floor_samples[name][-self.opts.floor_repeats :]
-        if len(runs) < 2:
-            return ""
-        listed = ", ".join(f"{value:,.0f}" for value in runs)
-        return f"; floor: median of {len(runs)} runs ({listed})"
+        return values[name]
 
     def _database_floor(self, name: str) -> list[float]:
-        """``opts.floor_repeats`` runs of the sqlite3 or COPY floor, each on a new table.
-
-        One run lasts a fraction of a second against rehber's six, so a single one caught
-        whatever the shared machine did in that moment (two runs in a row here: 194,000 and
-        143,000 rows/s); the figure is their median, and the floor table shows the range.
-        """
+        """``opts.floor_repeats`` runs of the sqlite3 or COPY floor, each on a new table."""
         measure = floors.sqlite_floor if name == "sqlite" else floors.postgres_floor
         return [measure(self.opts) for _ in range(self.opts.floor_repeats)]
 
@@ -138,6 +147,21 @@ class Bench:
                 values = self.floor_samples[name]
                 rows.append(Row(label, median(values), unit, note=_spread(values).lstrip("; ")))
         return rows
+
+
+@dataclass(frozen=True)
+class Bracketed(Generic[T]):
+    """rehber's figure and the floor measured around it."""
+
+    result: T
+    floor: float
+    note: str  # the floor's runs, for the row's note
+
+
+def _runs_note(before: list[float], after: list[float]) -> str:
+    listed = "; ".join(", ".join(f"{value:,.0f}" for value in side) for side in (before, after))
+    runs = len(before) + len(after)
+    return f"; floor: median of {runs} runs, {len(before)} before and {len(after)} after ({listed})"
 
 
 def _spread(values: list[float]) -> str:

@@ -288,7 +288,7 @@ def _ingest_row(
 
 
 def ingest(bench: Bench) -> None:
-    """Each format right after its floor: the sqlite3 floor for JSON, the lxml codec for XML.
+    """Each format between runs of its floor: the sqlite3 floor for JSON, the lxml codec for XML.
     Each on a server of its own with an empty database, as each floor starts from nothing: on
     one server the second format would store into the first one's contacts (about 20% slower
     with 600,000 of them there) and the two figures would not be measured alike."""
@@ -298,16 +298,19 @@ def ingest(bench: Bench) -> None:
     }
     for fmt in wire.FORMATS:
         name, unit, target = targets[fmt]
-        floor = bench.floor_now(name)
+
+        def measure(fmt: wire.Format = fmt) -> _Ingested:
+            with rehber_server(f"ingest-{fmt}", profile=bench.opts.profile) as server:
+                ingested = _ingest(server, fmt, bench.opts)
+            bench.note_rss(f"ingest {LABELS[fmt]}", server.peak_rss_mb)
+            return ingested
+
+        got = bench.around(name, measure)
         label = f"add-contacts {LABELS[fmt]} (bulk ingest, 1,000/request)"
-        with rehber_server(f"ingest-{fmt}", profile=bench.opts.profile) as server:
-            ingested = _ingest(server, fmt, bench.opts)
-        runs = bench.floor_runs_note(name) if name == "sqlite" else ""
-        bench.add(_ingest_row(label, ingested, floor, unit, target, runs))
-        bench.note_rss(f"ingest {LABELS[fmt]}", server.peak_rss_mb)
+        bench.add(_ingest_row(label, got.result, got.floor, unit, target, got.note))
         if fmt == "json":
             ceiling = floors.sqlite_ceiling(bench.opts)
-            bench.add(_ceiling_row("its SQLite insert", ceiling, floor, "sqlite3 floor"))
+            bench.add(_ceiling_row("its SQLite insert", ceiling, got.floor, "sqlite3 floor"))
 
 
 def _ceiling_row(how: str, ceiling: float, floor: float, floor_name: str) -> Row:
@@ -325,20 +328,23 @@ def _ceiling_row(how: str, ceiling: float, floor: float, floor_name: str) -> Row
 
 
 def postgres(bench: Bench) -> None:
-    floor = bench.floor_now("postgres")
-    url = bench.opts.postgres_url
-    with pg.scratch_schema(url, "ingest") as schema:
-        with rehber_server(
-            "postgres", database=url, schema=schema, profile=bench.opts.profile
-        ) as server:
-            measured = _ingest(server, "json", bench.opts)
-        bench.note_rss("postgres", server.peak_rss_mb)
+    def measure() -> _Ingested:
+        """On a scratch schema, dropped before the floor's runs after it."""
+        url = bench.opts.postgres_url
+        with pg.scratch_schema(url, "ingest") as schema:
+            with rehber_server(
+                "postgres", database=url, schema=schema, profile=bench.opts.profile
+            ) as server:
+                ingested = _ingest(server, "json", bench.opts)
+            bench.note_rss("postgres", server.peak_rss_mb)
+        return ingested
+
+    got = bench.around("postgres", measure)
     label = "add-contacts JSON on PostgreSQL (bulk ingest)"
     target = at_least(0.3, "COPY floor")
-    runs = bench.floor_runs_note("postgres")
-    bench.add(_ingest_row(label, measured, floor, "rows/s", target, runs))
+    bench.add(_ingest_row(label, got.result, got.floor, "rows/s", target, got.note))
     ceiling = floors.postgres_ceiling(bench.opts)
-    bench.add(_ceiling_row("PostgreSQL COPY", ceiling, floor, "COPY floor"))
+    bench.add(_ceiling_row("PostgreSQL COPY", ceiling, got.floor, "COPY floor"))
 
 
 _MIXED_SAMPLES = 11  # add-contacts requests per median
