@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -131,5 +132,48 @@ def test_sqlite_stores_new_contacts_without_running_an_insert_trigger(tmp_path: 
         upgrade(store.engine)
         assert triggers() == {"contacts_fts_delete", "contacts_fts_update"}
         assert store.read(lambda r: r.sql.rows("PRAGMA integrity_check")) == [("ok",)]
+    finally:
+        store.dispose()
+
+
+def test_0006_on_sqlite_stops_without_a_trace_when_the_column_is_spelled_otherwise(
+    tmp_path: Path,
+) -> None:
+    """The schema text edit runs only on the text migration 0002 wrote; on any other it fails
+    before anything is committed: the trigger, the default and the revision stay as they were."""
+    path = tmp_path / "respelled.db"
+    store = Store.from_url(f"sqlite:///{path}", background_indexing=False)
+    try:
+        upgrade(store.engine, "0005")
+    finally:
+        store.dispose()
+    with sqlite3.connect(path, isolation_level=None) as conn:
+        (created,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'contacts'"
+        ).fetchone()
+        (version,) = conn.execute("PRAGMA schema_version").fetchone()
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'contacts'",
+            (created.replace("search_pending SMALLINT", "search_pending smallint"),),
+        )
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+        conn.execute("PRAGMA writable_schema = OFF")
+    conn.close()
+
+    store = Store.from_url(f"sqlite:///{path}", background_indexing=False)
+    try:
+        with pytest.raises(RuntimeError, match="search_pending not found"):
+            upgrade(store.engine)
+        assert current_revision(store.engine) == "0005"
+        triggers = store.read(
+            lambda r: r.sql.rows(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name = :name",
+                {"name": "contacts_fts_insert"},
+            )
+        )
+        assert triggers == [("contacts_fts_insert",)]
+        columns = store.read(lambda r: r.sql.rows("PRAGMA table_info(contacts)"))
+        assert [c[4] for c in columns if c[1] == "search_pending"] == ["'0'"]
     finally:
         store.dispose()
