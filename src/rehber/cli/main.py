@@ -223,8 +223,9 @@ def serve(
         "access_log": False,
         "log_level": "warning",
         "timeout_keep_alive": timeout_keep_alive,
-        # uvicorn's httptools protocol plus a deadline for request heads (server/limits.py).
-        "http": "rehber.server.limits:GuardedHttpToolsProtocol" if header_timeout > 0 else "auto",
+        # uvicorn's httptools protocol plus a deadline for request heads (server/limits.py)
+        # and one write per response (server/transport.py).
+        "http": "rehber.server.limits:GuardedHttpToolsProtocol",
     }
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):  # uvicorn's supervisor on Windows
         uvicorn.run(host=host, port=port, workers=workers, **options)

@@ -44,6 +44,7 @@ from rehber.codes import Code
 from rehber.server.body import BodyReader, replaying
 from rehber.server.deadlines import Deadlines
 from rehber.server.settings import DEFAULT_HEADER_TIMEOUT, Settings
+from rehber.server.transport import HeadWaitsForBody
 from rehber.server.v1 import envelope_headers, route
 
 # Bodies larger than this are parsed for their key in a worker thread, off the event loop.
@@ -191,11 +192,13 @@ def _head_deadlines() -> Deadlines[GuardedHttpToolsProtocol]:
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, closing connections whose request head is too slow.
+    """uvicorn's httptools protocol, closing connections whose request head is too slow, and
+    writing each response's head and body in one call (``transport.HeadWaitsForBody``).
 
     The deadline runs while the connection waits for a request head: from the connection
     opening, and again after each response unless a pipelined request is already queued. It
     stops when a head is complete (the body then has its own deadline, ``body.BodyReader``).
+    A header timeout of 0 turns the deadline off.
     """
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -205,6 +208,9 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         _head_deadlines().forget(self)
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle.transport is self.transport:  # a new request's cycle
+            cycle.transport = HeadWaitsForBody(self.transport, self.loop)  # type: ignore[assignment]
 
     def on_response_complete(self) -> None:
         idle = not self.pipeline
