@@ -137,6 +137,17 @@ def _connect(database: Database) -> psycopg.Connection[tuple[object, ...]]:
     return psycopg.connect(POSTGRES_URL, options=f"-csearch_path={database.schema},public")
 
 
+def _must_wait(
+    conn: psycopg.Connection[tuple[object, ...]], statement: str, params: tuple[int]
+) -> None:
+    """``statement`` waits for a lock the other transaction holds: with a short lock timeout
+    it fails instead of waiting (no sleep), and its transaction is rolled back."""
+    conn.execute("SET lock_timeout = '50ms'")
+    with pytest.raises(psycopg.errors.LockNotAvailable):
+        conn.execute(statement, params)
+    conn.rollback()
+
+
 def test_postgres_a_contact_cannot_move_to_another_existing_account(
     postgres: tuple[Store, Database],
 ) -> None:
@@ -161,10 +172,7 @@ def test_postgres_an_account_cannot_be_deleted_under_a_transaction_adding_to_it(
     account, _ = _account_with_contacts(store, "kilit", 1)
     with _connect(database) as adding, _connect(database) as deleting:
         adding.execute("INSERT INTO contacts (account_id, name) VALUES (%s, 'yeni')", (account,))
-        deleting.execute("SET lock_timeout = '50ms'")
-        with pytest.raises(psycopg.errors.LockNotAvailable):
-            deleting.execute("DELETE FROM accounts WHERE id = %s", (account,))
-        deleting.rollback()
+        _must_wait(deleting, "DELETE FROM accounts WHERE id = %s", (account,))
         adding.commit()
         assert _count(store, "contacts", account) == 2
         deleting.execute("DELETE FROM accounts WHERE id = %s", (account,))
@@ -179,11 +187,9 @@ def test_postgres_contacts_cannot_be_added_to_an_account_being_deleted(
     account, _ = _account_with_contacts(store, "gidiyor", 1)
     with _connect(database) as adding, _connect(database) as deleting:
         deleting.execute("DELETE FROM accounts WHERE id = %s", (account,))
-        adding.execute("SET lock_timeout = '50ms'")
-        with pytest.raises(psycopg.errors.LockNotAvailable):
-            adding.execute("INSERT INTO contacts (account_id, name) VALUES (%s, 'geç')", (account,))
-        adding.rollback()
+        insert = "INSERT INTO contacts (account_id, name) VALUES (%s, 'geç')"
+        _must_wait(adding, insert, (account,))
         deleting.commit()
         with pytest.raises(psycopg.errors.ForeignKeyViolation):
-            adding.execute("INSERT INTO contacts (account_id, name) VALUES (%s, 'geç')", (account,))
+            adding.execute(insert, (account,))
     assert _count(store, "contacts", account) == 0
