@@ -163,6 +163,11 @@ class PooledConnections(Connections):
             raw: Any = conn.connection.driver_connection
             if self.dialect == "sqlite":
                 raw.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            else:
+                # Reads run statement by statement, as on SQLite (SqliteConnections.run):
+                # psycopg's BEGIN and the COMMIT are a round trip each, two of a point
+                # read's three.
+                raw.autocommit = not write
             try:
                 result = work(raw)
             except BaseException as exc:
