@@ -9,11 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from rehber.storage import engine as engine_module
-from rehber.storage.engine import PooledConnections, StaleConnection, run_transaction
+from rehber.storage.engine import (
+    PooledConnections,
+    StaleConnection,
+    create_engine,
+    run_transaction,
+)
 from rehber.storage.migrate import upgrade
 from rehber.storage.repository import Repository
 from rehber.storage.store import Store
@@ -42,7 +46,7 @@ def _pooled_pids(engine: Engine, count: int) -> list[int]:
 
 
 def _terminate(pids: list[int]) -> None:
-    admin = sa.create_engine(POSTGRES_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = create_engine(POSTGRES_URL)
     try:
         with admin.connect() as conn:
             for pid in pids:  # the timeout makes the call wait until the backend has ended

@@ -171,20 +171,25 @@ class PooledConnections(Connections):
             try:
                 result = work(raw)
             except BaseException as exc:
-                if getattr(raw, "broken", False):  # psycopg: the connection is lost
-                    self.broken_at = time.monotonic()
-                    conn.invalidate()
+                if self._discarded_if_broken(conn, raw):
                     raise StaleConnection(str(exc)) from exc
                 raw.rollback()
                 raise
             try:
                 raw.commit()
             except BaseException:
-                if getattr(raw, "broken", False):  # did it commit? Unknown: not re-run
-                    self.broken_at = time.monotonic()
-                    conn.invalidate()
+                self._discarded_if_broken(conn, raw)  # did it commit? Unknown: not re-run
                 raise
             return result
+
+    def _discarded_if_broken(self, conn: sa.Connection, raw: Any) -> bool:
+        """Whether the connection is lost (psycopg's ``broken``); if so the pool discards it,
+        and the connections returned before now are pinged at their next checkout."""
+        if not getattr(raw, "broken", False):
+            return False
+        self.broken_at = time.monotonic()
+        conn.invalidate()
+        return True
 
     def close(self) -> None:
         self.engine.dispose()
