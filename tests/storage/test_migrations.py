@@ -177,3 +177,35 @@ def test_0006_on_sqlite_stops_without_a_trace_when_the_column_is_spelled_otherwi
         assert [c[4] for c in columns if c[1] == "search_pending"] == ["'0'"]
     finally:
         store.dispose()
+
+
+def test_0007_sets_the_search_index_merge_step_on_sqlite_and_back(tmp_path: Path) -> None:
+    """FTS5 keeps ``automerge`` in the index's configuration table (FTS5 default 4, rehber 8);
+    an index written under either setting answers searches and passes FTS5's own check."""
+    store = Store.from_url(f"sqlite:///{tmp_path / 'merges.db'}", background_indexing=False)
+    try:
+        upgrade(store.engine, "0006")
+
+        def automerge() -> list[tuple[str, int]]:
+            query = "SELECT k, v FROM contacts_fts_config WHERE k = 'automerge'"
+            return [tuple(row) for row in store.read(lambda r: r.sql.rows(query))]
+
+        assert automerge() == []  # FTS5's default applies
+        upgrade(store.engine)
+        assert automerge() == [("automerge", 8)]
+        account = store.write(lambda r: r.create_account("birleştirme"))
+        names = [f"Birleşme{n:03d}" for n in range(40)]
+        for name in names:  # one segment per batch: enough of them to be merged
+            store.write(lambda r, name=name: r.insert_contacts(account.id, [_row(name)]))
+            assert store.index_pending(10) == 1
+        downgrade(store.engine, "0006")
+        assert automerge() == [("automerge", 4)]
+        upgrade(store.engine)
+        assert automerge() == [("automerge", 8)]
+        check = "INSERT INTO contacts_fts(contacts_fts, rank) VALUES ('integrity-check', 1)"
+        store.write(lambda r: r.sql.run(check))
+        found = store.read(lambda r: r.search_page(account.id, search_needle("birleşme01"), 100, 0))
+        assert sorted(c.name for c in found) == [f"Birleşme01{n}" for n in range(10)]
+        assert store.search_backlog() == 0
+    finally:
+        store.dispose()
