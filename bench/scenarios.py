@@ -26,6 +26,7 @@ from bench.context import LABELS, Bench
 from bench.load import BulkResult, WrkResult, bulk_send, latency_median, post_rate
 from bench.report import Row, Target, at_least, format_ratio
 from bench.server import Rehber, SmallSeed, rehber_server, seed_small
+from bench.stages import StageCosts, stage_costs
 
 READS = ("get-contact", "get-group")
 WRITES = ("add-contact", "subscribe-group")
@@ -311,6 +312,8 @@ def ingest(bench: Bench) -> None:
         if fmt == "json":
             ceiling = floors.sqlite_ceiling(bench.opts)
             bench.add(_ceiling_row("its SQLite insert", ceiling, got.floor, "sqlite3 floor"))
+            costs = stage_costs(fmt, bench.opts)
+            bench.add(_stages_row(costs, target, got.floor, ceiling))
 
 
 def _ceiling_row(how: str, ceiling: float, floor: float, floor_name: str) -> Row:
@@ -323,6 +326,25 @@ def _ceiling_row(how: str, ceiling: float, floor: float, floor_name: str) -> Row
         note=(
             f"no target: ready-made rows into rehber's migrated table (its keys, indexes and "
             f"search text); add-contacts cannot beat {ceiling / floor:.2f}× the {floor_name}"
+        ),
+    )
+
+
+def _stages_row(costs: StageCosts, target: Target, floor: float, ceiling: float) -> Row:
+    """What one request costs in-process, stage by stage, against the time per request the
+    ingest target leaves (``contacts`` at ``target`` × the floor's rate)."""
+    budget = costs.contacts / (target.value * floor) * 1000
+    insert = costs.contacts / ceiling * 1000
+    return Row(
+        f"add-contacts JSON in one process, no HTTP: ms per {costs.contacts:,} contacts",
+        costs.total,
+        "ms",
+        floor=budget,
+        floor_unit="ms",
+        floor_name=f"the time {target.value:g}× the sqlite3 floor allows",
+        note=(
+            f"no target: medians of {costs.requests} requests one after another: "
+            f"{costs.describe()}; the ceiling's insert alone takes {insert:.2f} ms"
         ),
     )
 

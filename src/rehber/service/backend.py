@@ -133,6 +133,22 @@ def clean_contact(fields: c.ContactFields, base: ContactRow | None = None) -> Cl
     return CleanContact(row, values, _unique(fields.groups))
 
 
+def clean_contacts(
+    items: Iterable[c.ContactFields | ServiceError],
+) -> list[CleanContact | ServiceError]:
+    """Each bulk item validated on its own: a bad one becomes its error, the rest go on."""
+    cleaned: list[CleanContact | ServiceError] = []
+    for item in items:
+        if isinstance(item, ServiceError):
+            cleaned.append(item)
+            continue
+        try:
+            cleaned.append(clean_contact(item))
+        except ServiceError as exc:
+            cleaned.append(exc)
+    return cleaned
+
+
 def _unique(ids: Sequence[int] | None) -> tuple[int, ...] | None:
     return None if ids is None else tuple(dict.fromkeys(ids))
 
@@ -311,19 +327,14 @@ class Backend:
     def add_contacts(self, account: Account, cmd: c.AddContacts) -> tuple[BulkItemResult, ...]:
         if len(cmd.items) > MAX_BULK:
             raise ServiceError(Code.VALIDATION, "more than 10,000 contacts")
-        cleaned: list[CleanContact | ServiceError] = []
-        for item in cmd.items:
-            try:
-                if isinstance(item, ServiceError):
-                    raise item
-                cleaned.append(clean_contact(item))
-            except ServiceError as exc:
-                cleaned.append(exc)
-        return self.store.write(lambda repo: self._add_many(repo, account, cleaned))
+        cleaned = clean_contacts(cmd.items)
+        return self.store.write(lambda repo: self.add_clean_contacts(repo, account, cleaned))
 
-    def _add_many(
-        self, repo: Repository, account: Account, items: list[CleanContact | ServiceError]
+    def add_clean_contacts(
+        self, repo: Repository, account: Account, items: Sequence[CleanContact | ServiceError]
     ) -> tuple[BulkItemResult, ...]:
+        """The write half of :meth:`add_contacts`, inside the caller's transaction: valid items
+        are stored, and each error is answered in its item's place."""
         valid = [i for i in items if isinstance(i, CleanContact)]
         fields = {f for i in valid for f in i.fields}
         groups = {g for i in valid for g in i.groups or ()}
