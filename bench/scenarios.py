@@ -375,7 +375,8 @@ _MIXED_SAMPLES = 11  # add-contacts requests per median
 def mixed(bench: Bench) -> None:
     """add-contacts (JSON, 1,000 contacts) one at a time: median latency on the idle server,
     then while wrk sends get-contact as fast as the server answers. The server then shares
-    one core between the two; the bulk requests should take about twice as long, not stall."""
+    one core between the two: the bulk requests take longer but must not stall (how much
+    longer grows with wrk's connection count: bench/README.md)."""
     opts = bench.opts
     with rehber_server("mixed", profile=opts.profile) as server:
         seed = seed_small(server, opts)
