@@ -88,6 +88,11 @@ def contacts(start: int, count: int, *, group: int | None = None) -> list[dict[s
     return [contact(i, group=group) for i in range(start, start + count)]
 
 
+def batch_payload(n: int, size: int) -> dict[str, Any]:
+    """The add-contacts payload of the ``n``-th batch of ``size`` contacts."""
+    return {"contacts": {"contact": contacts(n * size, size)}}
+
+
 def batches(start: int, total: int, size: int) -> Iterator[range]:
     """Index ranges of ``size`` contacts covering ``[start, start + total)``."""
     for first in range(start, start + total, size):

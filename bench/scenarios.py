@@ -235,10 +235,7 @@ class _Ingested:
 def _ingest(server: Rehber, fmt: wire.Format, opts: Options) -> _Ingested:
     """add-contacts for ``opts.ingest_seconds`` from a few concurrent senders, after one
     unmeasured request per sender; then how long the search index took to catch up."""
-    bodies = [
-        server.body(fmt, {"contacts": {"contact": data.contacts(n * opts.batch, opts.batch)}})
-        for n in range(_INGEST_BODIES)
-    ]
+    bodies = [server.body(fmt, data.batch_payload(n, opts.batch)) for n in range(_INGEST_BODIES)]
 
     def send(requests: int, seconds: float | None) -> BulkResult:
         return bulk_send(
@@ -382,9 +379,7 @@ def mixed(bench: Bench) -> None:
         seed = seed_small(server, opts)
         url = server.url("add-contacts", "json")
         bodies = [
-            server.body(
-                "json", {"contacts": {"contact": data.contacts(n * opts.batch, opts.batch)}}
-            )
+            server.body("json", data.batch_payload(n, opts.batch))
             for n in range(5_000, 5_000 + 2 * _MIXED_SAMPLES)
         ]
 

@@ -51,9 +51,7 @@ def stage_costs(fmt: wire.Format, opts: Options) -> StageCosts:
         new = services.accounts.create_account("stages")
         creds = wire.Credentials(new.credentials.key, new.credentials.hash)
         bodies = [
-            wire.encode(
-                fmt, creds, {"contacts": {"contact": data.contacts(n * opts.batch, opts.batch)}}
-            )
+            wire.encode(fmt, creds, data.batch_payload(n, opts.batch))
             for n in range(_WARMUP + _MEASURED)
         ]
         samples: dict[str, list[float]] = {name: [] for name in (*STAGES, "total")}
